@@ -1,0 +1,49 @@
+// The registry of tools a session may call: names them to the model, validates each call's arguments against
+// the tool's JSON schema before it runs, runs it under its deadline, and turns every failure into a clear
+// environment message (protocol spec §6 wording) and a trace event.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/schema.h"
+
+namespace agentrt::agent {
+
+// Messages the model reads when a call fails before the tool runs (Lagent's wording, spec §6).
+namespace call_error {
+inline constexpr const char* kInvalidJson = "invalid json format";
+inline constexpr const char* kUnknownTool = "The action is invalid, please check the action name.";
+inline constexpr const char* kMissingArgs = "missing required arguments";
+inline constexpr const char* kUnknownArgs = "unknown arguments";
+}  // namespace call_error
+
+class ToolRegistry {
+ public:
+  // Adds a tool; throws std::invalid_argument when its name is taken or its schema is not an object schema.
+  void add(std::shared_ptr<Tool> tool);
+  // The tool of that name, or null.
+  std::shared_ptr<Tool> find(std::string_view name) const;
+  std::vector<std::shared_ptr<Tool>> tools() const;
+  bool has_interpreter() const;
+  bool has_plugins() const;
+  // OpenAI-style descriptions of the plugin tools, for the system turn: [{"name","description","parameters"}].
+  Json plugin_descriptions() const;
+
+  // Per-tool deadline override (otherwise the tool's default_timeout()).
+  void set_timeout(std::string_view name, std::chrono::milliseconds timeout);
+  std::chrono::milliseconds timeout_of(const Tool& tool) const;
+
+  // Validates and runs one parsed action. Never throws: parse errors, unknown tools, invalid arguments,
+  // exceptions and deadline overruns all come back as a failed ToolResult whose text the model can act on.
+  ToolResult dispatch(const Action& action, const ToolContext& ctx) const;
+
+ private:
+  std::vector<std::shared_ptr<Tool>> tools_;
+  std::map<std::string, std::chrono::milliseconds, std::less<>> timeouts_;
+};
+
+}  // namespace agentrt::agent
