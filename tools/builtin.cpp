@@ -1,0 +1,40 @@
+#include <functional>
+#include <stdexcept>
+
+#include "tools/calculator_tool.h"
+#include "tools/tools.h"
+
+namespace agentrt::tools {
+namespace {
+
+struct Factory {
+  const char* name;
+  std::function<std::shared_ptr<agent::Tool>(const ToolsConfig&)> make;
+};
+
+// One row per built-in tool. Keep the order: it is the order the model sees them in.
+const std::vector<Factory>& factories() {
+  static const std::vector<Factory> table = {
+      {"calculator", [](const ToolsConfig&) { return std::make_shared<CalculatorTool>(); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_tool_names() {
+  std::vector<std::string> names;
+  for (const auto& f : factories()) names.emplace_back(f.name);
+  return names;
+}
+
+std::shared_ptr<agent::Tool> make_tool(std::string_view name, const ToolsConfig& config) {
+  for (const auto& f : factories()) {
+    if (name == f.name) return f.make(config);
+  }
+  std::string known;
+  for (const auto& f : factories()) known += (known.empty() ? "" : ", ") + std::string(f.name);
+  throw std::invalid_argument("unknown tool '" + std::string(name) + "' (built-in tools: " + known + ")");
+}
+
+}  // namespace agentrt::tools
