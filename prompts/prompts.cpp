@@ -24,7 +24,12 @@ const detail::Embedded* find(std::string_view path) {
 }  // namespace
 
 std::string_view get(std::string_view path) {
-  if (const auto* e = find(path)) return e->data;
+  if (const auto* e = find(path)) {
+    // Editors end text files with a newline; it is not part of the prompt.
+    std::string_view data = e->data;
+    if (path.ends_with(".txt") && data.ends_with('\n')) data.remove_suffix(1);
+    return data;
+  }
   throw std::out_of_range("no embedded prompt file '" + std::string(path) + "' under prompts/");
 }
 

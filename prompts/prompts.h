@@ -10,8 +10,8 @@
 
 namespace agentrt::prompts {
 
-// The text of the file `path` (relative to prompts/, e.g. "system/plugin.en.txt"); throws std::out_of_range
-// naming the path when there is no such file.
+// The text of the file `path` (relative to prompts/, e.g. "system/plugin.en.txt"), less the one newline that
+// ends a .txt file; throws std::out_of_range naming the path when there is no such file.
 std::string_view get(std::string_view path);
 
 // Whether a file of that path was compiled in.
