@@ -21,8 +21,7 @@ bool is_name_char(char c) {
   return is_name_start(c) || is_digit(c);
 }
 
-// Length in bytes of the UTF-8 sequence starting at s[i], and its code point; 0 when the bytes are not valid
-// UTF-8.
+// Length in bytes of the UTF-8 sequence at s[i] (and its code point); 0 when it is not valid UTF-8.
 std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& code_point) {
   const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
   const std::uint8_t lead = byte(i);

@@ -50,8 +50,7 @@ struct Token {
 // Throws CalcError for characters the calculator does not know and for invalid UTF-8.
 std::vector<Token> tokenize(std::string_view expression);
 
-// Whether a token can end an operand (a number, a name or ')'): two operands in a row mean a missing
-// operator.
+// Whether a token can end an operand (a number, a name or ')'); two operands in a row lack an operator.
 bool ends_operand(TokenKind kind);
 // Whether a token can start an operand (a number, a name or '(').
 bool starts_operand(TokenKind kind);

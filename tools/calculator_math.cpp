@@ -314,6 +314,25 @@ Value natural_log_with_base(const Args& args, std::size_t column) {
   return checked(x / base, column);
 }
 
+// Also for integers beyond the range of a double whose root is within it, like sqrt(10**400), which Python's
+// math.sqrt refuses.
+Value square_root(const Args& args, std::size_t column) {
+  const Value& x = args[0];
+  if (compare(x, Value(0.0)) < 0)
+    fail(column, "sqrt() of a negative number has no real value, got " + brief(x));
+  if (!is_int(x) || mpz_sizeinbase(std::get<mpz_class>(x).get_mpz_t(), 2) <= 1000) {
+    return checked(std::sqrt(to_double(x, column)), column);
+  }
+  // r = isqrt(n) has over 500 bits, so no double lies strictly between r and r + 1: the root rounds like r
+  // when it is exact and like r + 1/2 otherwise; 2r + 1 carries that half as a sticky last bit.
+  const auto& n = std::get<mpz_class>(x);
+  mpz_class root;
+  mpz_sqrt(root.get_mpz_t(), n.get_mpz_t());
+  if (mpz_sizeinbase(root.get_mpz_t(), 2) > 1024) fail(column, "result too large for a float");
+  if (root * root == n) return to_double(root, column);
+  return std::ldexp(to_double(mpz_class(2 * root + 1), column), -1);
+}
+
 Value round_value(const Args& args, std::size_t column) {
   const Value& x = args[0];
   if (args.size() == 1) {
@@ -434,12 +453,9 @@ Value gcd_or_lcm(const Args& args, bool lcm, std::size_t column) {
 
 const std::vector<Function>& functions() {
   static const std::vector<Function> table = [] {
-    const auto non_negative = [](double x) { return x >= 0; };
     const auto unit_interval = [](double x) { return x >= -1 && x <= 1; };
     return std::vector<Function>{
-        real_function(
-            "sqrt", [](double x) { return std::sqrt(x); }, non_negative,
-            "of a negative number has no real value"),
+        {"sqrt", 1, 1, square_root},
         real_function("cbrt", [](double x) { return std::cbrt(x); }),
         real_function("exp", [](double x) { return std::exp(x); }),
         log_function("ln", ln),

@@ -86,6 +86,7 @@ INSTANTIATE_TEST_SUITE_P(
     Functions, CalculatorValue,
     ::testing::Values(
         ValueCase{"sqrt(2)", "1.4142135623730951"}, ValueCase{"sqrt(16)", "4.0"},
+        ValueCase{"sqrt(10**400)", "1e+200"}, ValueCase{"sqrt(2**2001)", "1.5153420044823246e+301"},
         ValueCase{"cbrt(-8)", "-2.0"}, ValueCase{"exp(1)", "2.718281828459045"},
         ValueCase{"exp(-1000)", "0.0"}, ValueCase{"ln(e)", "1.0"}, ValueCase{"log(100)", "4.605170185988092"},
         ValueCase{"log(8, 2)", "3.0"}, ValueCase{"log10(1000)", "3.0"},
@@ -188,6 +189,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ErrorCase{"ln(-1)", 1, "needs a positive argument"}, ErrorCase{"log(2, 1)", 1, "base"},
                       ErrorCase{"asin(2)", 1, "asin() needs a value in [-1, 1], got 2"},
                       ErrorCase{"exp(1000)", 1, "result too large for a float"},
+                      ErrorCase{"sqrt(10**700)", 1, "result too large for a float"},
+                      ErrorCase{"sqrt(-10**400)", 1, "negative number"},
                       ErrorCase{"factorial(-1)", 1, "needs non-negative integers, got -1"},
                       ErrorCase{"factorial(2.5)", 1, "factorial() needs integers, got 2.5"},
                       ErrorCase{"gcd(2.5, 5)", 1, "gcd() needs integers"},
@@ -222,8 +225,7 @@ TEST(Calculator, AcceptsTheLargestIntegersWithinTheLimit) {
 }
 
 TEST(Calculator, LimitsTheInputLength) {
-  // "1+1+...+1" of exactly the limit evaluates; one more character is refused, naming the first column past
-  // it.
+  // "1+1+...+1" of exactly the limit evaluates; one character more is refused, at the column past the limit.
   std::string at_limit = "1";
   while (at_limit.size() + 2 <= calc::kMaxInputChars) at_limit += "+1";
   if (at_limit.size() < calc::kMaxInputChars) at_limit += " ";
