@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -147,12 +148,19 @@ class CompletionExchange {
     };
     request.content_receiver = [this](const char* data, size_t size, uint64_t, uint64_t) {
       last_activity_ = Clock::now();
-      return receive(std::string_view(data, size));
+      // The caller's callback may throw; the exception must not unwind through the HTTP client.
+      try {
+        return receive(std::string_view(data, size));
+      } catch (...) {
+        callback_error_ = std::current_exception();
+        return false;
+      }
     };
     httplib::Response response;
     httplib::Error error = httplib::Error::Success;
     last_activity_ = Clock::now();
     const bool sent = client.send(request, response, error);
+    if (callback_error_) std::rethrow_exception(callback_error_);
     if (!failure_.empty()) throw std::runtime_error(where() + failure_ + streamed_note());
     if (cancelled_) return finish("cancelled");
     if (stops_.stopped()) {
@@ -361,6 +369,7 @@ class CompletionExchange {
   bool saw_done_ = false;
   bool streamed_any_ = false;
   bool cancelled_ = false;
+  std::exception_ptr callback_error_;
   Clock::time_point last_activity_;
 };
 

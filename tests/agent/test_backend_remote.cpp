@@ -458,6 +458,34 @@ TEST(RemoteBackend, CallbackReturningFalseCancelsAndClosesTheConnection) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
 }
 
+TEST(RemoteBackend, AnExceptionFromTheCallbackReachesTheCallerUnchanged) {
+  FakeServer server;
+  server.on_completions([](const httplib::Request&, httplib::Response& res) {
+    stream_in_pieces(res, text_event("a") + text_event("b", "stop") + kDone, 64);
+  });
+  server.start();
+  RemoteBackend backend(fast_options(server));
+  EXPECT_THROW(
+      backend.generate("p", {}, [](const TokenChunk&) -> bool { throw std::logic_error("consumer bug"); }),
+      std::logic_error);
+  EXPECT_EQ(server.hits(), 1);
+  EXPECT_EQ(backend.generate("p", {}, nullptr).text, "ab");  // the backend stays usable
+}
+
+TEST(RemoteBackend, HttpsEndpointSpeaksTlsAndReportsAFailedHandshake) {
+  FakeServer server;  // plain HTTP: a TLS handshake with it fails
+  server.on_completions(
+      [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "text/plain"); });
+  server.start();
+  RemoteBackendOptions options = fast_options(server);
+  options.endpoint = "https://" + server.url().substr(std::string("http://").size());
+  options.max_retries = 0;
+  const std::string message = error_of([&] { RemoteBackend(options).generate("p", {}, nullptr); });
+  EXPECT_TRUE(contains(message, "SSL")) << message;
+  EXPECT_TRUE(contains(message, "gave up after 1 attempt")) << message;
+  EXPECT_EQ(server.hits(), 0);
+}
+
 TEST(RemoteBackend, StopStringsAreEnforcedClientSide) {
   FakeServer server;
   server.on_completions([](const httplib::Request&, httplib::Response& res) {
