@@ -89,7 +89,7 @@ std::string HttpTool::description() const {
 }
 
 Json HttpTool::parameters() const {
-  return Json::parse(R"({
+  return Json::parse(R"json({
     "type": "object",
     "properties": {
       "url": {"type": "string", "description": "http:// or https:// URL"},
@@ -99,7 +99,7 @@ Json HttpTool::parameters() const {
       "body": {"type": ["string", "object", "array"], "description": "request body; an object or array is sent as JSON"}
     },
     "required": ["url"]
-  })");
+  })json");
 }
 
 agent::ToolResult HttpTool::run(const Json& arguments, const agent::ToolContext& ctx) {

@@ -357,9 +357,9 @@ HopResult perform_hop(const std::string& url, const std::string& method,
   } else if (method != "GET" || body) {
     if (method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (body || method == "POST") {
-      const std::string& data = body ? *body : std::string();
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(data.size()));
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, data.c_str());
+      // curl does not copy POSTFIELDS: point it at the caller's body, which outlives the transfer.
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body ? body->size() : 0));
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body->c_str() : "");
     }
   }
 
