@@ -1,0 +1,110 @@
+#include "apps/app_common.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "agent/backend_remote.h"
+#include "agent/backend_scripted.h"
+
+namespace agentrt::apps {
+
+void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
+  cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
+  cmd->add_option("--endpoint", flags.endpoint,
+                  "URL of an OpenAI-compatible server (lmdeploy, vLLM, llama-server), e.g. http://127.0.0.1:23333");
+  cmd->add_option("--model-name", flags.model_name, "Model name on that server (default: the first it lists)");
+  cmd->add_option("--api-key", flags.api_key, "API key for the server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
+  cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")->capture_default_str();
+}
+
+std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
+  const int chosen = !flags.script.empty() + !flags.endpoint.empty();
+  if (chosen > 1) throw std::invalid_argument("choose one backend: --script or --endpoint, not both");
+  if (!flags.script.empty()) return agent::ScriptedBackend::from_file(flags.script);
+  if (!flags.endpoint.empty()) {
+    agent::RemoteBackendOptions o;
+    o.endpoint = flags.endpoint;
+    o.model = flags.model_name;
+    o.api_key = flags.api_key;
+    if (o.api_key.empty()) {
+      for (const char* var : {"AGENTRT_API_KEY", "OPENAI_API_KEY"}) {
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+          o.api_key = v;
+          break;
+        }
+      }
+    }
+    if (flags.timeout_s <= 0) throw std::invalid_argument("--timeout must be positive");
+    o.read_timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_s * 1000));
+    return std::make_unique<agent::RemoteBackend>(o);
+  }
+  throw std::invalid_argument(
+      "no model backend given: pass --endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies)");
+}
+
+void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
+  if (with_list) {
+    cmd->add_option("--tools", flags.tools,
+                    "Comma-separated tools to offer (default: every built-in tool; 'none' for no tools)");
+  }
+  cmd->add_option("--tools-config", flags.tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
+  cmd->add_option("--workspace", flags.workspace, "Folder the tools read and write files in (default: current folder)");
+}
+
+tools::ToolsConfig make_tools_config(const ToolFlags& flags) {
+  tools::ToolsConfig config;
+  if (!flags.workspace.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(flags.workspace, ec);
+    if (ec) throw std::runtime_error("cannot create workspace '" + flags.workspace + "': " + ec.message());
+    config.workspace = std::filesystem::absolute(flags.workspace);
+  }
+  if (!flags.tools_config.empty()) {
+    config.settings = read_json_file(flags.tools_config);
+    if (!config.settings.is_object()) {
+      throw std::invalid_argument("tools config '" + flags.tools_config + "' must be a JSON object keyed by tool name");
+    }
+  }
+  return config;
+}
+
+std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags) {
+  auto registry = std::make_unique<agent::ToolRegistry>();
+  const auto config = make_tools_config(flags);
+  std::vector<std::string> names;
+  if (flags.tools.empty()) {
+    names = tools::builtin_tool_names();
+  } else if (flags.tools != "none") {
+    std::stringstream ss(flags.tools);
+    for (std::string name; std::getline(ss, name, ',');) {
+      if (!name.empty()) names.push_back(name);
+    }
+  }
+  for (const auto& name : names) registry->add(tools::make_tool(name, config));
+  return registry;
+}
+
+std::string read_input(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Json read_json_file(const std::string& path) {
+  const std::string text = read_input(path);
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace agentrt::apps

@@ -1,0 +1,47 @@
+// Pieces several subcommands share: choosing and building the LLM backend from flags, building the tool registry,
+// reading JSON input files.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/llm_backend.h"
+#include "agent/schema.h"
+#include "agent/tool_registry.h"
+#include "tools/tools.h"
+
+namespace agentrt::apps {
+
+struct BackendFlags {
+  std::string script;      // --script FILE: scripted replies (JSON list of strings)
+  std::string endpoint;    // --endpoint URL: OpenAI-compatible server
+  std::string model_name;  // --model-name NAME: the served model (asked from the server when empty)
+  std::string api_key;     // --api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
+  double timeout_s = 120;  // --timeout SECONDS: longest wait for the server's next bytes
+};
+
+void add_backend_flags(CLI::App* cmd, BackendFlags& flags);
+// Builds the backend the flags name; throws std::invalid_argument with a clear message when none or several are given.
+std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags);
+
+struct ToolFlags {
+  std::string tools;         // --tools a,b,c (default: every built-in tool)
+  std::string tools_config;  // --tools-config FILE: {"<tool>": {settings}}
+  std::string workspace;     // --workspace DIR
+};
+
+void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list);
+tools::ToolsConfig make_tools_config(const ToolFlags& flags);
+// A registry holding the named tools (all built-in tools when the list is empty).
+std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags);
+
+// Reads a whole file, or standard input for "-"; throws std::runtime_error naming the file.
+std::string read_input(const std::string& path);
+// Parses JSON read from `path`; errors name the file and the position.
+Json read_json_file(const std::string& path);
+
+}  // namespace agentrt::apps

@@ -1,0 +1,49 @@
+// Runs the agentrt binary as a user would and captures what it prints and its exit status.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace agentrt::testing {
+
+struct CliResult {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline std::string agentrt_binary() { return std::string(AGENTRT_BINARY_DIR) + "/bin/agentrt"; }
+
+// `args` is appended to the binary's path as shell words; `stdin_file` (if any) is fed as standard input.
+inline CliResult run_cli(const std::string& args, const std::string& stdin_file = "") {
+  std::string cmd = agentrt_binary() + " " + args + " 2>&1";
+  if (!stdin_file.empty()) cmd += " < '" + stdin_file + "'";
+  CliResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+// A file in a fresh temporary folder holding `content`.
+inline std::string temp_file(const std::string& name, const std::string& content) {
+  static const auto dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("agentrt-cli-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  const auto path = dir / name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+}  // namespace agentrt::testing
