@@ -14,34 +14,39 @@ struct Found {
   Marker marker = Marker::ImEnd;
 };
 
-Found find_first_marker(std::string_view s) {
-  Found best;
-  for (const auto& sp : kMarkers) {
-    if (!text_marker(sp.marker)) continue;
-    for (std::string_view spelling : {sp.text, sp.unused_text}) {
-      if (spelling.empty()) continue;
-      auto pos = s.find(spelling);
-      if (pos != std::string_view::npos && pos < best.pos) best = {pos, spelling.size(), sp.marker};
+// Every marker spelling begins with '<' ("<|...|>") or '[' ("[UNUSED_TOKEN_...]"), so only those bytes are
+// candidates: one pass over the text, whatever the number of spellings.
+constexpr std::string_view kMarkerFirstBytes = "<[";
+
+Found find_first_marker(std::string_view s, size_t from) {
+  for (size_t pos = s.find_first_of(kMarkerFirstBytes, from); pos != std::string_view::npos;
+       pos = s.find_first_of(kMarkerFirstBytes, pos + 1)) {
+    const std::string_view rest = s.substr(pos);
+    for (const auto& sp : kMarkers) {
+      if (!text_marker(sp.marker)) continue;
+      for (std::string_view spelling : {sp.text, sp.unused_text}) {
+        if (!spelling.empty() && rest.starts_with(spelling)) return {pos, spelling.size(), sp.marker};
+      }
     }
   }
-  return best;
+  return {};
 }
 
 // Length of the longest suffix of `s` that is a proper prefix of some marker spelling.
 size_t partial_marker_suffix(std::string_view s) {
-  size_t best = 0;
-  for (const auto& sp : kMarkers) {
-    if (!text_marker(sp.marker)) continue;
-    for (std::string_view spelling : {sp.text, sp.unused_text}) {
-      for (size_t n = std::min(s.size(), spelling.size() - 1); n > best; --n) {
-        if (s.substr(s.size() - n) == spelling.substr(0, n)) {
-          best = n;
-          break;
-        }
+  constexpr size_t kLongestSpelling = 18;  // "[UNUSED_TOKEN_146]"
+  const size_t window = std::min(s.size(), kLongestSpelling - 1);
+  for (size_t pos = s.size() - window; pos < s.size(); ++pos) {
+    if (s[pos] != '<' && s[pos] != '[') continue;
+    const std::string_view tail = s.substr(pos);
+    for (const auto& sp : kMarkers) {
+      if (!text_marker(sp.marker)) continue;
+      for (std::string_view spelling : {sp.text, sp.unused_text}) {
+        if (spelling.size() > tail.size() && spelling.starts_with(tail)) return tail.size();
       }
     }
   }
-  return best;
+  return 0;
 }
 
 std::string_view trim_left(std::string_view s) {
@@ -267,18 +272,22 @@ void ActionParser::on_marker(Marker marker, std::vector<ParserEvent>& events) {
 }
 
 void ActionParser::scan_pending(bool final, std::vector<ParserEvent>& events) {
-  while (!pending_.empty()) {
-    Found f = find_first_marker(pending_);
+  // Consumed bytes are erased once at the end, so a large chunk with many markers stays linear.
+  size_t done = 0;
+  while (done < pending_.size()) {
+    const Found f = find_first_marker(pending_, done);
     if (f.pos == std::string::npos) {
-      const size_t keep = final ? 0 : partial_marker_suffix(pending_);
-      emit_text(std::string_view(pending_).substr(0, pending_.size() - keep), events);
-      pending_.erase(0, pending_.size() - keep);
-      return;
+      const std::string_view rest = std::string_view(pending_).substr(done);
+      const size_t keep = final ? 0 : partial_marker_suffix(rest);
+      emit_text(rest.substr(0, rest.size() - keep), events);
+      done = pending_.size() - keep;
+      break;
     }
-    emit_text(std::string_view(pending_).substr(0, f.pos), events);
-    pending_.erase(0, f.pos + f.len);
+    emit_text(std::string_view(pending_).substr(done, f.pos - done), events);
+    done = f.pos + f.len;
     on_marker(f.marker, events);
   }
+  pending_.erase(0, done);
 }
 
 void ActionParser::on_text(std::string_view text, std::vector<ParserEvent>& events) {
