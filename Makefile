@@ -14,10 +14,13 @@ help:
 	@echo "make demo   - install what is missing, build, run an agent task end to end on the CPU"
 	@echo "make test   - install what is missing, build, run the whole test suite"
 	@echo "make bench  - build and run the benchmarks"
+	@echo "make fuzz   - build the fuzz targets with clang and run each for FUZZ_SECONDS (default 60)"
 	@echo "make clean  - remove the build folder"
 
+# Debian packages first, then the npm packages some end-to-end tests use (each scripts/setup-npm-* script).
 setup:
 	@./scripts/setup-deps
+	@for s in scripts/setup-npm-*; do if [ -x "$$s" ]; then "$$s" || exit 1; fi; done
 
 configure: setup
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) > $(BUILD).configure.log 2>&1 \
@@ -37,6 +40,11 @@ demo: build
 
 bench: build
 	cmake --build $(BUILD) --target bench
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	./scripts/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD).configure.log
