@@ -1,0 +1,104 @@
+// agentrt-sandbox: the worker process of one interpreter session. The host starts it with posix_spawn, its
+// working folder set to the session's workspace and a socket on fd 3. It locks itself down (rlimits,
+// seccomp), says it is ready, then runs the cells it is sent, one at a time, until the socket closes.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sandbox/interpreter.h"
+#include "sandbox/worker_jail.h"
+#include "sandbox/worker_protocol.h"
+
+namespace {
+
+using agentrt::sandbox::kWorkerFd;
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+agentrt::sandbox::Limits parse_limits(const std::string& text) {
+  agentrt::sandbox::Limits l;
+  const auto j = nlohmann::json::parse(text);
+  l.timeout = std::chrono::milliseconds(j.value("timeout_ms", l.timeout.count()));
+  l.memory_bytes = j.value("memory_bytes", l.memory_bytes);
+  l.max_instructions = j.value("max_instructions", l.max_instructions);
+  l.max_output_bytes = j.value("max_output_bytes", l.max_output_bytes);
+  l.max_string_bytes = j.value("max_string_bytes", l.max_string_bytes);
+  l.max_file_bytes = j.value("max_file_bytes", l.max_file_bytes);
+  l.max_total_written_bytes = j.value("max_total_written_bytes", l.max_total_written_bytes);
+  l.max_files = j.value("max_files", l.max_files);
+  l.max_source_bytes = j.value("max_source_bytes", l.max_source_bytes);
+  return l;
+}
+
+// Prints what the seccomp filter lets through, as JSON on stdout (for the tests of the filter itself).
+int self_test_filter() {
+  agentrt::sandbox::load_syscall_filter();
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int socket_errno = s < 0 ? errno : 0;
+  char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
+  ::execv("/bin/true", argv);
+  const int exec_errno = errno;
+  std::printf("{\"socket_errno\":%d,\"exec_errno\":%d}\n", socket_errno, exec_errno);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string limits_text = "{}";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--limits") == 0 && i + 1 < argc) {
+      limits_text = argv[++i];
+    } else if (std::strcmp(argv[i], "--self-test-filter") == 0) {
+      return self_test_filter();
+    } else {
+      std::fprintf(stderr,
+                   "agentrt-sandbox: the interpreter worker; agentrt starts it (unknown argument %s)\n",
+                   argv[i]);
+      return 2;
+    }
+  }
+  std::unique_ptr<agentrt::sandbox::Interpreter> interpreter;
+  try {
+    const auto limits = parse_limits(limits_text);
+    agentrt::sandbox::JailOptions jail;
+    jail.memory_bytes = limits.memory_bytes;
+    jail.max_file_bytes = limits.max_file_bytes;
+    agentrt::sandbox::enter_jail(jail);
+    interpreter = std::make_unique<agentrt::sandbox::Interpreter>(limits, std::filesystem::current_path());
+  } catch (const std::exception& e) {
+    agentrt::sandbox::write_frame(kWorkerFd, dump({{"ready", false}, {"error", e.what()}}));
+    return 3;
+  }
+  if (!agentrt::sandbox::write_frame(kWorkerFd, dump({{"ready", true}}))) return 0;
+  std::string request;
+  while (agentrt::sandbox::read_frame(kWorkerFd, request) == agentrt::sandbox::ReadStatus::Ok) {
+    nlohmann::json reply;
+    try {
+      const auto j = nlohmann::json::parse(request);
+      const std::string op = j.value("op", "");
+      if (op == "run") {
+        const auto timeout =
+            std::chrono::milliseconds(j.value("timeout_ms", interpreter->limits().timeout.count()));
+        reply = interpreter->run_cell(j.value("code", std::string()), timeout).to_json();
+      } else if (op == "reset") {
+        interpreter->reset();
+        reply = {{"ok", true}};
+      } else {
+        reply = {{"ok", false}, {"failure", "rejected"}, {"error", "unknown request '" + op + "'"}};
+      }
+    } catch (const std::exception& e) {
+      reply = {{"ok", false}, {"failure", "runtime"}, {"error", std::string("internal error: ") + e.what()}};
+    }
+    if (!agentrt::sandbox::write_frame(kWorkerFd, dump(reply))) break;
+  }
+  return 0;
+}

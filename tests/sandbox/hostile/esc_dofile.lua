@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: global 'dofile'
+return dofile('/etc/passwd')

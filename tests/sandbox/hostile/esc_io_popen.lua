@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: global 'io'
+return io.popen('id'):read('a')

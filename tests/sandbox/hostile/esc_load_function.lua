@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: only source text
+return load(function() return nil end)

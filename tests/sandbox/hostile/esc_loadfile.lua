@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: global 'loadfile'
+return loadfile('/etc/passwd')

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: read-only
+string.rep = function() return 'pwned' end

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: field 'execute'
+return os.execute('id')

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: field 'exit'
+os.exit(1)

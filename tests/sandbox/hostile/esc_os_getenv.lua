@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: field 'getenv'
+return os.getenv('HOME')

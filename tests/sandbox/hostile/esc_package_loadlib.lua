@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: global 'package'
+return package.loadlib('libc.so.6', 'system')

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: read-only
+rawset(string, 'rep', print)

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: global 'require'
+return require('os')

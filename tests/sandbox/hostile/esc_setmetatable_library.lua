@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: protected metatable
+setmetatable(string, {})

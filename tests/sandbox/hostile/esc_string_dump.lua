@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: field 'dump'
+return string.dump(print)

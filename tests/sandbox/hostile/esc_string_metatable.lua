@@ -1,0 +1,3 @@
+-- expect: ok
+-- message: false
+return getmetatable('')

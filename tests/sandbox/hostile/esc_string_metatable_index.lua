@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: attempt to index
+return getmetatable('').__index

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: absolute path
+return fs.read('/etc/passwd')

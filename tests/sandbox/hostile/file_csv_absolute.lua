@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: absolute path
+return csv.read('/etc/passwd')

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: leaves the workspace
+return fs.list('..')

@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: NUL
+return fs.write('ok.txt\0/../../x', 'x')

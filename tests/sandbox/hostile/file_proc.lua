@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: absolute path
+return fs.read('/proc/self/environ')

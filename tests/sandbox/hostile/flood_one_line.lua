@@ -1,0 +1,3 @@
+-- expect: ok
+-- output: truncated
+print(string.rep('y', 1e7))

@@ -1,0 +1,3 @@
+-- expect: timeout
+-- output: truncated
+while true do print(string.rep('x', 1000)) end

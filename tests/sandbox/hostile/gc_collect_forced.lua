@@ -1,0 +1,3 @@
+-- expect: runtime
+-- message: only collectgarbage
+collectgarbage()

@@ -1,0 +1,2 @@
+-- expect: ok
+return collectgarbage('count') > 0

@@ -1,0 +1,4 @@
+-- expect: runtime
+-- message: only collectgarbage
+collectgarbage('stop')
+return 1

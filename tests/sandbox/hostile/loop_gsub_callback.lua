@@ -1,0 +1,2 @@
+-- expect: timeout
+return (string.gsub('abc', '.', function(c) while true do end end))

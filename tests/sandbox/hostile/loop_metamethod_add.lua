@@ -1,0 +1,5 @@
+-- expect: timeout
+local mt = {}
+mt.__add = function(a, b) while true do end end
+local v = setmetatable({}, mt)
+return v + 1

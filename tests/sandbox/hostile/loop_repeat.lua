@@ -1,0 +1,2 @@
+-- expect: timeout
+repeat local x = 1 until false

@@ -1,0 +1,4 @@
+-- expect: memory
+local s = string.rep('q', 1e6)
+local keep = {}
+for i = 1, 1e6 do keep[i] = table.concat({s, s, tostring(i)}) end

@@ -1,0 +1,3 @@
+-- expect: memory
+local t = setmetatable({}, {__index = function() return 1 end})
+table.move(t, 1, 1e9, 2)

@@ -1,0 +1,5 @@
+-- expect: ok
+-- message: <cycle>
+local t = {}
+t.self = t
+return t

@@ -1,0 +1,6 @@
+-- expect: runtime
+-- message: nesting too deep
+local t = {}
+local c = t
+for i = 1, 1e5 do c[1] = {} c = c[1] end
+return json.encode(t)

@@ -1,0 +1,3 @@
+-- expect: timeout
+local function f() return f() end
+return f()

@@ -1,0 +1,3 @@
+-- expect: runtime
+local function f() pcall(f) error('deep') end
+f()
