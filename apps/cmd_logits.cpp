@@ -1,0 +1,74 @@
+// `agentrt logits`: the logits of every position of a token sequence, float32 little-endian [n_tokens,
+// vocab], for checking the engine against other implementations.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "apps/command.h"
+#include "engine/model.h"
+
+namespace agentrt::apps {
+namespace {
+
+struct LogitsArgs {
+  std::string model;
+  std::string tokens;
+  std::string text;
+  std::string out;
+  int threads = 0;
+};
+
+std::vector<int32_t> parse_tokens(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    try {
+      std::size_t used = 0;
+      const long value = std::stol(item, &used);
+      if (used != item.size() || value < 0 || value > INT32_MAX) throw std::invalid_argument(item);
+      ids.push_back(static_cast<int32_t>(value));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--tokens: '" + item + "' is not a token id (expected e.g. 1,2,3)");
+    }
+  }
+  return ids;
+}
+
+void run(const LogitsArgs& args) {
+  engine::ModelOptions options;
+  options.threads = args.threads;
+  options.progress = true;
+  auto model = engine::Model::load(args.model, options);
+  std::vector<int32_t> ids =
+      args.tokens.empty() ? model->tokenizer().encode(args.text) : parse_tokens(args.tokens);
+  if (ids.empty()) throw std::invalid_argument("give --tokens 1,2,3 or --text TEXT");
+  const int vocab = model->config().vocab_size;
+  std::vector<float> logits(ids.size() * static_cast<std::size_t>(vocab));
+  auto cache = model->backend().new_cache();
+  model->backend().prefill(*cache, ids, engine::LogitsFor::All, logits);
+  std::ofstream out(args.out, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(logits.data()),
+            static_cast<std::streamsize>(logits.size() * sizeof(float)));
+  if (!out) throw std::runtime_error(args.out + ": cannot write");
+  std::printf("wrote %s: float32 [%zu, %d]\n", args.out.c_str(), ids.size(), vocab);
+}
+
+const CommandRegistrar registrar(62, [](CLI::App& app) {
+  auto args = std::make_shared<LogitsArgs>();
+  auto* cmd =
+      app.add_subcommand("logits", "Write the logits of every position (float32 LE [n_tokens, vocab])");
+  cmd->add_option("--model", args->model, "checkpoint directory")->required();
+  cmd->add_option("--tokens", args->tokens, "comma-separated token ids");
+  cmd->add_option("--text", args->text, "text to tokenize (with BOS) instead of --tokens");
+  cmd->add_option("--out", args->out, "output file")->required();
+  cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+  cmd->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace agentrt::apps

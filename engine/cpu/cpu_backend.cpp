@@ -1,0 +1,275 @@
+#include "engine/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/qkv_layout.h"
+
+namespace agentrt::engine::cpu {
+namespace {
+
+WeightMatrix matrix(const TensorView& t) {
+  WeightMatrix w;
+  w.data = t.data;
+  w.dtype = t.dtype;
+  w.rows = static_cast<int>(t.shape[0]);
+  w.cols = t.shape.size() > 1 ? static_cast<int>(t.shape[1]) : 1;
+  return w;
+}
+
+std::vector<float> to_f32(const TensorView& t) {
+  WeightMatrix w = matrix(t);
+  w.cols = static_cast<int>(t.numel());
+  w.rows = 1;
+  std::vector<float> out(t.numel());
+  convert_row(w, 0, out.data());
+  return out;
+}
+
+// RMSNorm in fp32 (HF InternLM2RMSNorm): x / sqrt(mean(x^2) + eps) * weight.
+void rms_norm(const float* x, const float* weight, int n, double eps, float* out) {
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum / n + eps));
+  for (int i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * scale);
+}
+
+}  // namespace
+
+// K and V for every layer: [layer][capacity, kv_dim] fp32, grown by doubling.
+class CpuBackend::Cache : public KvCache {
+ public:
+  Cache(int layers, int kv_dim) : kv_dim_(kv_dim), k_(layers), v_(layers) {}
+  int length() const override { return length_; }
+  void truncate(int length) override {
+    if (length < 0 || length > length_) throw std::invalid_argument("KvCache::truncate: length out of range");
+    length_ = length;
+  }
+  void reserve(int positions) {
+    if (positions <= capacity_) return;
+    const int grown = std::max(positions, std::max(64, capacity_ * 2));
+    for (auto* store : {&k_, &v_}) {
+      for (auto& layer : *store) layer.resize(static_cast<std::size_t>(grown) * kv_dim_);
+    }
+    capacity_ = grown;
+  }
+  float* k(int layer, int position) {
+    return k_[layer].data() + static_cast<std::size_t>(position) * kv_dim_;
+  }
+  float* v(int layer, int position) {
+    return v_[layer].data() + static_cast<std::size_t>(position) * kv_dim_;
+  }
+  void set_length(int length) { length_ = length; }
+
+ private:
+  int kv_dim_;
+  int length_ = 0;
+  int capacity_ = 0;
+  std::vector<std::vector<float>> k_, v_;
+};
+
+CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBackendOptions& options)
+    : checkpoint_(std::move(checkpoint)),
+      options_(options),
+      kernels_(options.portable ? &portable_kernels() : &best_kernels()),
+      pool_(options.threads) {
+  for (const auto& layer : checkpoint_->weights().layers) {
+    attention_norm_.push_back(to_f32(layer.attention_norm));
+    ffn_norm_.push_back(to_f32(layer.ffn_norm));
+  }
+  final_norm_ = to_f32(checkpoint_->weights().norm);
+  scores_.resize(pool_.size());
+  if (options_.prefill_chunk <= 0) options_.prefill_chunk = 256;
+}
+
+std::string CpuBackend::name() const {
+  return std::string("cpu (") + kernels_->name + ", " + std::to_string(pool_.size()) + " threads)";
+}
+
+std::unique_ptr<KvCache> CpuBackend::new_cache() {
+  return std::make_unique<Cache>(config().num_hidden_layers, config().kv_dim());
+}
+
+void CpuBackend::matmul(const WeightMatrix& w, const float* x, int m, float* y) {
+  // Chunks of 16 rows, a few per thread so that uneven progress evens out.
+  const int chunk = std::max(16, (w.rows / (pool_.size() * 4) + 15) / 16 * 16);
+  const int tasks = (w.rows + chunk - 1) / chunk;
+  pool_.run(tasks, [&](int task, int) {
+    const int begin = task * chunk;
+    const int end = std::min(w.rows, begin + chunk);
+    kernels_->matmul(w, x, m, w.cols, y, w.rows, begin, end);
+  });
+}
+
+const std::vector<float>& CpuBackend::inv_freq_for(int64_t rope_length) {
+  const double base = rope_base_for_length(config(), rope_length);
+  if (base != inv_freq_base_ || inv_freq_.empty()) {
+    const int d = config().head_dim();
+    inv_freq_.resize(d / 2);
+    for (int i = 0; i < d / 2; ++i) inv_freq_[i] = static_cast<float>(1.0 / std::pow(base, 2.0 * i / d));
+    inv_freq_base_ = base;
+  }
+  return inv_freq_;
+}
+
+// Rotate-half RoPE (HF): pairs (i, i + d/2) rotated by position * inv_freq[i].
+void CpuBackend::rope(float* vec, int heads, int position, int64_t rope_length) {
+  const int d = config().head_dim();
+  const auto& inv_freq = inv_freq_for(rope_length);
+  const double pos = position * rope_position_scale(config());
+  for (int i = 0; i < d / 2; ++i) {
+    const double angle = pos * static_cast<double>(inv_freq[i]);
+    const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+    for (int h = 0; h < heads; ++h) {
+      float* x = vec + h * d;
+      const float a = x[i], b = x[i + d / 2];
+      x[i] = a * c - b * s;
+      x[i + d / 2] = b * c + a * s;
+    }
+  }
+}
+
+void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> rows,
+                         std::span<const bool> want_logits, float* logits) {
+  const ModelConfig& c = config();
+  const ModelWeights& weights = checkpoint_->weights();
+  const int m = static_cast<int>(tokens.size());
+  const int h = c.hidden_size, d = c.head_dim(), nh = c.num_attention_heads, nkv = c.num_key_value_heads;
+  const int ff = c.intermediate_size, qkv_rows = c.qkv_rows(), kv_dim = c.kv_dim();
+  const QkvLayout layout(c);
+
+  std::vector<float> x(static_cast<std::size_t>(m) * h);           // [m, hidden] residual stream
+  std::vector<float> xn(static_cast<std::size_t>(m) * h);          // [m, hidden] normed
+  std::vector<float> qkv(static_cast<std::size_t>(m) * qkv_rows);  // [m, (nh + 2 nkv) d] packed
+  std::vector<float> q(static_cast<std::size_t>(m) * nh * d);      // [m, nh d]
+  std::vector<float> attn(static_cast<std::size_t>(m) * nh * d);   // [m, nh d]
+  std::vector<float> gate(static_cast<std::size_t>(m) * ff);       // [m, intermediate]
+  std::vector<float> up(static_cast<std::size_t>(m) * ff);         // [m, intermediate]
+
+  const WeightMatrix embeddings = matrix(weights.tok_embeddings);
+  for (int t = 0; t < m; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= c.vocab_size) {
+      throw std::invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " +
+                                  std::to_string(c.vocab_size));
+    }
+    convert_row(embeddings, tokens[t], x.data() + static_cast<std::size_t>(t) * h);
+  }
+  int max_position = 0;
+  for (const Row& row : rows) {
+    row.cache->reserve(row.position + 1);
+    max_position = std::max(max_position, row.position);
+  }
+  for (auto& s : scores_) s.resize(max_position + 1);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerWeights& lw = weights.layers[l];
+    for (int t = 0; t < m; ++t) {
+      rms_norm(&x[t * h], attention_norm_[l].data(), h, c.rms_norm_eps, &xn[t * h]);
+    }
+    matmul(matrix(lw.wqkv), xn.data(), m, qkv.data());
+    for (int t = 0; t < m; ++t) {
+      const float* packed = &qkv[static_cast<std::size_t>(t) * qkv_rows];
+      float* qt = &q[static_cast<std::size_t>(t) * nh * d];
+      for (int head = 0; head < nh; ++head) std::copy_n(packed + layout.query_row(head), d, qt + head * d);
+      float* kt = rows[t].cache->k(l, rows[t].position);
+      float* vt = rows[t].cache->v(l, rows[t].position);
+      for (int kv = 0; kv < nkv; ++kv) {
+        std::copy_n(packed + layout.key_row(kv), d, kt + kv * d);
+        std::copy_n(packed + layout.value_row(kv), d, vt + kv * d);
+      }
+      rope(qt, nh, rows[t].position, rows[t].rope_length);
+      rope(kt, nkv, rows[t].position, rows[t].rope_length);
+    }
+    // Attention: each (token, head) attends to its sequence's positions [0, position].
+    pool_.run(m * nh, [&](int task, int thread) {
+      const int t = task / nh, head = task % nh, kv = head / layout.group();
+      const Row& row = rows[t];
+      const float* qh = &q[(static_cast<std::size_t>(t) * nh + head) * d];
+      float* scores = scores_[thread].data();
+      float max_score = -INFINITY;
+      for (int j = 0; j <= row.position; ++j) {
+        scores[j] = kernels_->dot(qh, row.cache->k(l, j) + kv * d, d) * scale;
+        max_score = std::max(max_score, scores[j]);
+      }
+      float sum = 0.0f;
+      for (int j = 0; j <= row.position; ++j) {
+        scores[j] = std::exp(scores[j] - max_score);
+        sum += scores[j];
+      }
+      float* out = &attn[(static_cast<std::size_t>(t) * nh + head) * d];
+      std::fill_n(out, d, 0.0f);
+      for (int j = 0; j <= row.position; ++j)
+        kernels_->axpy(scores[j] / sum, row.cache->v(l, j) + kv * d, out, d);
+    });
+    matmul(matrix(lw.wo), attn.data(), m, xn.data());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
+
+    for (int t = 0; t < m; ++t) rms_norm(&x[t * h], ffn_norm_[l].data(), h, c.rms_norm_eps, &xn[t * h]);
+    matmul(matrix(lw.w1), xn.data(), m, gate.data());
+    matmul(matrix(lw.w3), xn.data(), m, up.data());
+    for (std::size_t i = 0; i < gate.size(); ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+    matmul(matrix(lw.w2), gate.data(), m, xn.data());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
+  }
+  (void)kv_dim;
+  for (const Row& row : rows) row.cache->set_length(std::max(row.cache->length(), row.position + 1));
+
+  // Final norm and the output head for the rows that want logits.
+  int out_rows = 0;
+  for (int t = 0; t < m; ++t) {
+    if (want_logits[t])
+      rms_norm(&x[t * h], final_norm_.data(), h, c.rms_norm_eps,
+               &xn[static_cast<std::size_t>(out_rows++) * h]);
+  }
+  if (out_rows > 0) matmul(matrix(weights.output), xn.data(), out_rows, logits);
+}
+
+void CpuBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which,
+                         std::span<float> logits) {
+  auto* own = dynamic_cast<Cache*>(&cache);
+  if (own == nullptr) throw std::invalid_argument("CpuBackend: the cache was made by another backend");
+  if (tokens.empty()) throw std::invalid_argument("prefill: no tokens");
+  const std::size_t vocab = config().vocab_size;
+  const std::size_t rows_out = which == LogitsFor::All ? tokens.size() : 1;
+  if (logits.size() < rows_out * vocab) throw std::invalid_argument("prefill: logits buffer too small");
+  // HF computes the dynamic-NTK base once from the whole sequence a forward pass sees.
+  const int64_t rope_length = static_cast<int64_t>(cache.length()) + static_cast<int64_t>(tokens.size());
+  const int chunk = options_.prefill_chunk;
+  for (std::size_t begin = 0; begin < tokens.size(); begin += chunk) {
+    const std::size_t n = std::min<std::size_t>(chunk, tokens.size() - begin);
+    std::vector<Row> rows(n);
+    auto want = std::make_unique<bool[]>(n);
+    const int start = own->length();
+    for (std::size_t i = 0; i < n; ++i) {
+      rows[i] = Row{own, start + static_cast<int>(i), rope_length};
+      want[i] = which == LogitsFor::All || begin + i + 1 == tokens.size();
+    }
+    float* out = which == LogitsFor::All ? logits.data() + begin * vocab : logits.data();
+    forward(tokens.subspan(begin, n), rows, std::span<const bool>(want.get(), n), out);
+  }
+}
+
+void CpuBackend::decode(std::span<KvCache* const> caches, std::span<const int32_t> tokens,
+                        std::span<float> logits) {
+  if (caches.size() != tokens.size()) throw std::invalid_argument("decode: one token per cache");
+  if (tokens.empty()) return;
+  if (logits.size() < tokens.size() * static_cast<std::size_t>(config().vocab_size)) {
+    throw std::invalid_argument("decode: logits buffer too small");
+  }
+  std::vector<Row> rows;
+  for (KvCache* cache : caches) {
+    auto* own = dynamic_cast<Cache*>(cache);
+    if (own == nullptr) throw std::invalid_argument("CpuBackend: the cache was made by another backend");
+    for (const Row& other : rows) {
+      if (other.cache == own) throw std::invalid_argument("decode: the same cache twice in one batch");
+    }
+    rows.push_back(Row{own, own->length(), static_cast<int64_t>(own->length()) + 1});
+  }
+  auto want = std::make_unique<bool[]>(rows.size());
+  std::fill_n(want.get(), rows.size(), true);
+  forward(tokens, rows, std::span<const bool>(want.get(), rows.size()), logits.data());
+}
+
+}  // namespace agentrt::engine::cpu

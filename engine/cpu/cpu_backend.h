@@ -1,0 +1,63 @@
+// The CPU backend: the InternLM2 forward pass on all cores, reading the weights in place from the mapped
+// checkpoint. Not safe for concurrent calls (one generation at a time per backend).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/checkpoint.h"
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/thread_pool.h"
+
+namespace agentrt::engine::cpu {
+
+struct CpuBackendOptions {
+  int threads = 0;          // 0: one per hardware thread
+  bool portable = false;    // use the portable kernels even where AVX2 is available
+  int prefill_chunk = 256;  // tokens per forward pass during prefill (bounds the activation memory)
+};
+
+class CpuBackend : public Backend {
+ public:
+  CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBackendOptions& options = {});
+
+  std::string name() const override;
+  const ModelConfig& config() const override { return checkpoint_->config(); }
+  std::unique_ptr<KvCache> new_cache() override;
+  void prefill(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which,
+               std::span<float> logits) override;
+  void decode(std::span<KvCache* const> caches, std::span<const int32_t> tokens,
+              std::span<float> logits) override;
+
+  int threads() const { return pool_.size(); }
+  const Kernels& kernels() const { return *kernels_; }
+
+ private:
+  class Cache;
+  struct Row {
+    Cache* cache;
+    int position;
+    int64_t rope_length;  // sequence length that sets the dynamic-NTK base
+  };
+  // Runs rows (one token each) through the model; logits for rows with want_logits[i], written in order.
+  void forward(std::span<const int32_t> tokens, std::span<const Row> rows, std::span<const bool> want_logits,
+               float* logits);
+  void matmul(const WeightMatrix& w, const float* x, int m, float* y);
+  void rope(float* vec, int heads, int position, int64_t rope_length);
+  const std::vector<float>& inv_freq_for(int64_t rope_length);
+
+  std::shared_ptr<const Checkpoint> checkpoint_;
+  CpuBackendOptions options_;
+  const Kernels* kernels_;
+  ThreadPool pool_;
+  // fp32 copies of the small weights.
+  std::vector<std::vector<float>> attention_norm_, ffn_norm_;
+  std::vector<float> final_norm_;
+  // Rope inverse frequencies [head_dim / 2] for the base in use.
+  double inv_freq_base_ = 0;
+  std::vector<float> inv_freq_;
+  std::vector<std::vector<float>> scores_;  // per thread, [positions]
+};
+
+}  // namespace agentrt::engine::cpu

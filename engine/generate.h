@@ -1,0 +1,57 @@
+// Streaming generation: prefill the prompt, then sample one token per step, releasing text as it becomes
+// final (never half a UTF-8 character, never the start of what may still become a stop string).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/sampler.h"
+#include "engine/tokenizer.h"
+
+namespace agentrt::engine {
+
+struct GenerateOptions {
+  int max_tokens = 256;
+  SamplingParams sampling;
+  std::vector<int32_t> stop_ids;          // a sampled stop id ends generation and is not part of the output
+  std::vector<std::string> stop_strings;  // the output ends before the first occurrence of any of these
+};
+
+// One generated token and the text released with it (possibly empty while text is held back). The last event
+// of a generation may carry id -1: text released at the end that belongs to no new token.
+struct TokenEvent {
+  int32_t id = -1;
+  std::string text;
+};
+
+struct GenerateResult {
+  std::vector<int32_t> ids;   // generated ids, without a stop id
+  std::string text;           // the released text
+  std::string finish_reason;  // "stop" | "length" | "cancelled"
+  std::string stop;           // the stop string or stop token's text when finish_reason is "stop"
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+};
+
+// Return false to stop (finish_reason "cancelled").
+using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+class Generator {
+ public:
+  Generator(Backend& backend, const Tokenizer& tokenizer) : backend_(&backend), tokenizer_(&tokenizer) {}
+  // Throws std::invalid_argument for an empty prompt, bad ids or bad sampling parameters.
+  GenerateResult generate(std::span<const int32_t> prompt, const GenerateOptions& options,
+                          const TokenCallback& on_token = {});
+
+ private:
+  Backend* backend_;
+  const Tokenizer* tokenizer_;
+};
+
+}  // namespace agentrt::engine

@@ -1,0 +1,44 @@
+// A loaded model: checkpoint, tokenizer and a backend, the one object the CLI and the LocalEngine LLM backend
+// hold. Loading reports progress on a terminal and a one-line summary of what it loaded.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/backend.h"
+#include "engine/checkpoint.h"
+#include "engine/tokenizer.h"
+
+namespace agentrt::engine {
+
+struct ModelOptions {
+  std::string backend = "cpu";  // "cpu" (the CUDA backend adds "cuda")
+  int threads = 0;              // CPU threads; 0: all
+  bool progress = false;        // progress bar and summary on stderr (the bar only on a terminal)
+  bool prefault = true;         // read the weights in while loading
+};
+
+class Model {
+ public:
+  // Throws CheckpointError / std::runtime_error naming the file for a broken checkpoint or tokenizer, and
+  // std::invalid_argument for an unknown backend.
+  static std::unique_ptr<Model> load(const std::filesystem::path& dir, const ModelOptions& options = {});
+
+  const Checkpoint& checkpoint() const { return *checkpoint_; }
+  const ModelConfig& config() const { return checkpoint_->config(); }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  Backend& backend() { return *backend_; }
+  // "internlm2 24 layers, hidden 2048, ... BF16, 3.54 GiB, loaded in 1.2 s"
+  const std::string& summary() const { return summary_; }
+
+ private:
+  Model(std::shared_ptr<Checkpoint> checkpoint, Tokenizer tokenizer)
+      : checkpoint_(std::move(checkpoint)), tokenizer_(std::move(tokenizer)) {}
+  std::shared_ptr<Checkpoint> checkpoint_;
+  Tokenizer tokenizer_;
+  std::unique_ptr<Backend> backend_;
+  std::string summary_;
+};
+
+}  // namespace agentrt::engine
