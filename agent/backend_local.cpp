@@ -1,0 +1,98 @@
+#include "agent/backend_local.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "engine/generate.h"
+#include "engine/model.h"
+
+namespace agentrt::agent {
+
+LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, LocalEngineOptions options)
+    : dir_(model_dir) {
+  engine::ModelOptions model_options;
+  model_options.backend = options.backend;
+  model_options.threads = options.threads;
+  model_options.progress = options.progress;
+  try {
+    model_ = engine::Model::load(model_dir, model_options);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("local engine: cannot load the model: ") + e.what());
+  }
+}
+
+LocalEngineBackend::~LocalEngineBackend() = default;
+
+std::string LocalEngineBackend::name() const {
+  return "local:" + dir_.string();
+}
+
+const engine::Tokenizer& LocalEngineBackend::tokenizer() const {
+  return model_->tokenizer();
+}
+
+const std::string& LocalEngineBackend::summary() const {
+  return model_->summary();
+}
+
+MarkerIds LocalEngineBackend::marker_ids() const {
+  const auto& tok = model_->tokenizer();
+  MarkerIds ids;
+  for (const auto& spelling : kMarkers) {
+    if (spelling.marker == Marker::Bos) {
+      ids[tok.bos_id()] = Marker::Bos;
+    } else if (spelling.marker == Marker::Eos) {
+      ids[tok.eos_id()] = Marker::Eos;
+    } else if (const auto id = tok.special_id(spelling.text)) {
+      ids[*id] = spelling.marker;
+    } else if (const auto raw = tok.special_id(spelling.unused_text)) {
+      ids[*raw] = spelling.marker;
+    }
+  }
+  return ids;
+}
+
+Completion LocalEngineBackend::generate(const std::string& prompt, const GenerationParams& params,
+                                        const ChunkCallback& on_chunk) {
+  std::lock_guard lock(mutex_);
+  const auto& tok = model_->tokenizer();
+  engine::GenerateOptions options;
+  options.max_tokens = params.max_tokens;
+  options.sampling.temperature = params.temperature;
+  options.sampling.top_p = params.top_p;
+  options.sampling.top_k = params.top_k;
+  options.sampling.min_p = params.min_p;
+  options.sampling.repetition_penalty = params.repetition_penalty;
+  options.sampling.presence_penalty = params.presence_penalty;
+  options.sampling.seed = params.seed;
+  options.stop_strings = params.stop;
+  options.stop_ids = params.stop_ids;
+  // The protocol's end of turn (spec §1), whatever the caller asked for.
+  options.stop_ids.push_back(tok.eos_id());
+  if (const auto im_end = tok.special_id("<|im_end|>")) options.stop_ids.push_back(*im_end);
+
+  engine::GenerateResult result;
+  try {
+    const auto ids = tok.encode(prompt, /*add_bos=*/true);
+    engine::Generator generator(model_->backend(), tok);
+    result = generator.generate(ids, options, [&](const engine::TokenEvent& event) {
+      if (!on_chunk) return true;
+      TokenChunk chunk;
+      chunk.text = event.text;
+      if (event.id >= 0) chunk.ids.push_back(event.id);
+      return on_chunk(chunk);
+    });
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("local engine: ") + e.what());
+  }
+  Completion completion;
+  completion.text = std::move(result.text);
+  completion.ids = std::move(result.ids);
+  completion.finish_reason = result.finish_reason;
+  completion.stop = result.stop;
+  completion.prompt_tokens = result.prompt_tokens;
+  completion.completion_tokens = result.completion_tokens;
+  return completion;
+}
+
+}  // namespace agentrt::agent

@@ -1,0 +1,91 @@
+// LocalEngineBackend: the agent's LLMBackend on the engine, with the tiny checkpoint.
+#include <gtest/gtest.h>
+
+#include "agent/backend_local.h"
+#include "engine/tokenizer.h"
+#include "tests/engine/test_support.h"
+
+namespace agentrt::agent {
+namespace {
+
+LocalEngineOptions quiet() {
+  LocalEngineOptions options;
+  options.progress = false;
+  return options;
+}
+
+TEST(LocalEngineBackend, MarkerIdsComeFromTheTokenizer) {
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+  const auto ids = backend.marker_ids();
+  const int vocab = backend.tokenizer().vocab_size();
+  EXPECT_EQ(ids.at(vocab - 1), Marker::ImStart);
+  EXPECT_EQ(ids.at(vocab - 2), Marker::ImEnd);
+  EXPECT_EQ(ids.at(vocab - 3), Marker::ActionStart);
+  EXPECT_EQ(ids.at(vocab - 4), Marker::ActionEnd);
+  EXPECT_EQ(ids.at(vocab - 5), Marker::Interpreter);
+  EXPECT_EQ(ids.at(vocab - 6), Marker::Plugin);
+  EXPECT_EQ(ids.at(1), Marker::Bos);
+  EXPECT_EQ(ids.at(2), Marker::Eos);
+  EXPECT_EQ(ids.size(), 8u);
+}
+
+TEST(LocalEngineBackend, StreamsOneChunkPerTokenWithItsId) {
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+  GenerationParams params;
+  params.max_tokens = 16;
+  std::vector<TokenChunk> chunks;
+  const auto completion = backend.generate("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", params,
+                                           [&](const TokenChunk& c) {
+                                             chunks.push_back(c);
+                                             return true;
+                                           });
+  // "<s>" + the rendered prompt's tokens.
+  EXPECT_EQ(
+      completion.prompt_tokens,
+      static_cast<int>(
+          backend.tokenizer().encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n").size()));
+  std::string text;
+  std::vector<int32_t> ids;
+  for (const auto& c : chunks) {
+    EXPECT_LE(c.ids.size(), 1u);
+    text += c.text;
+    ids.insert(ids.end(), c.ids.begin(), c.ids.end());
+  }
+  EXPECT_EQ(ids, completion.ids);
+  EXPECT_EQ(text, completion.text);
+  EXPECT_EQ(completion.completion_tokens, static_cast<int>(completion.ids.size()));
+  EXPECT_TRUE(completion.finish_reason == "length" || completion.finish_reason == "stop");
+  // Greedy is deterministic.
+  const auto again = backend.generate("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", params, {});
+  EXPECT_EQ(again.ids, completion.ids);
+}
+
+TEST(LocalEngineBackend, CancelAndStopStrings) {
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+  GenerationParams params;
+  params.max_tokens = 16;
+  params.stop_ids = {};
+  const auto free_run = backend.generate("hello", params, {});
+  ASSERT_GE(free_run.ids.size(), 4u);
+  params.stop_ids = {free_run.ids[3]};
+  const auto stopped = backend.generate("hello", params, {});
+  EXPECT_EQ(stopped.finish_reason, "stop");
+  int calls = 0;
+  const auto cancelled =
+      backend.generate("hello", GenerationParams{}, [&](const TokenChunk&) { return ++calls < 2; });
+  EXPECT_EQ(cancelled.finish_reason, "cancelled");
+}
+
+TEST(LocalEngineBackend, MissingModelIsAClearError) {
+  try {
+    LocalEngineBackend backend(engine::testing::temp_dir("no-model"), quiet());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("local engine: cannot load the model:"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("config.json: cannot open the model config"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace agentrt::agent
