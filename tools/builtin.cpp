@@ -2,6 +2,9 @@
 #include <stdexcept>
 
 #include "tools/calculator_tool.h"
+#include "tools/http_tool.h"
+#include "tools/open_url_tool.h"
+#include "tools/search_tool.h"
 #include "tools/tools.h"
 
 namespace agentrt::tools {
@@ -16,6 +19,20 @@ struct Factory {
 const std::vector<Factory>& factories() {
   static const std::vector<Factory> table = {
       {"calculator", [](const ToolsConfig&) { return std::make_shared<CalculatorTool>(); }},
+      {"search",
+       [](const ToolsConfig& c) {
+         return std::make_shared<SearchTool>(c.settings.value("search", Json::object()), c.workspace);
+       }},
+      {"open_url",
+       [](const ToolsConfig& c) {
+         return std::make_shared<OpenUrlTool>(
+             c.settings.value("open_url", Json::object()),
+             search_index_path(c.settings.value("search", Json::object()), c.workspace));
+       }},
+      {"http",
+       [](const ToolsConfig& c) {
+         return std::make_shared<HttpTool>(c.settings.value("http", Json::object()));
+       }},
   };
   return table;
 }

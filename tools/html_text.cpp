@@ -147,7 +147,10 @@ class Walker {
     }
 
     const bool heading = name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && name[2] == '\0';
-    const bool paragraph = is_one_of(name, {"p", "pre", "blockquote", "table", "ul", "ol", "dl", "figure"});
+    // A list inside a list item continues it line by line; a top-level list stands apart like a paragraph.
+    const bool nested_list = list_depth_ > 0 && is_one_of(name, {"ul", "ol"});
+    const bool paragraph =
+        !nested_list && is_one_of(name, {"p", "pre", "blockquote", "table", "ul", "ol", "dl", "figure"});
     const bool block = is_one_of(
         name, {"div",     "section", "article", "header",     "footer", "nav",     "aside",    "main",
                "tr",      "dt",      "dd",      "figcaption", "form",   "address", "fieldset", "details",
