@@ -4,6 +4,8 @@
 // refused.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -113,6 +115,23 @@ TEST(Ssrf, LoopbackIsRefusedByDefaultEvenForARealServer) {
   EXPECT_FALSE(FetchPolicy{}.allow_private);
   const std::string message = refusal_of(server.url("/"), fast_policy());
   EXPECT_NE(message.find("127.0.0.1 is loopback"), std::string::npos) << message;
+}
+
+TEST(Ssrf, ProxiesFromTheEnvironmentAreIgnored) {
+  LocalHttpServer server([](httplib::Server& s) {
+    s.Get("/",
+          [](const httplib::Request&, httplib::Response& res) { res.set_content("direct", "text/plain"); });
+  });
+  // Were these honoured, the request would go to 10.0.0.1 and be refused (or hang); it must go straight
+  // there.
+  for (const char* var : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"})
+    ::setenv(var, "http://10.0.0.1:3128", 1);
+  FetchPolicy policy = fast_policy();
+  policy.allow_loopback = true;
+  FetchResponse response = safe_fetch({"GET", server.url("/"), {}, std::nullopt}, policy);
+  for (const char* var : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) ::unsetenv(var);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "direct");
 }
 
 class SsrfRedirects : public ::testing::Test {
