@@ -148,6 +148,32 @@ int sandbox_rep(lua_State* L) {
   return 1;
 }
 
+int finish_call(lua_State* L, int, lua_KContext) {
+  return lua_gettop(L);
+}
+
+// The message handler xpcall really gets. An error raised by the stop hook leaves Lua's hooks disabled until
+// the error is caught, so a user handler running then could loop forever: once the cell must stop, the user's
+// handler is skipped and the error passes through unchanged.
+int stop_aware_handler(lua_State* L) {
+  if (session_of(L).stop != StopReason::None) return 1;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, 1, 0, finish_call);
+  return 1;
+}
+
+int sandbox_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, stop_aware_handler, 1);
+  lua_replace(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finish_call);
+  return lua_gettop(L);
+}
+
 int readonly_newindex(lua_State* L) {
   return luaL_error(L, "library tables are read-only");
 }
@@ -228,6 +254,7 @@ int build(lua_State* L) {
   lua_setfield(L, G, "collectgarbage");
   wrap_with_original(L, G, "setmetatable", sandbox_setmetatable);
   wrap_with_original(L, G, "rawset", sandbox_rawset);
+  wrap_with_original(L, G, "xpcall", sandbox_xpcall);
 
   // os: only the clock and calendar functions.
   lua_getfield(L, G, "os");

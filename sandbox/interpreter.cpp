@@ -27,11 +27,18 @@ int compile_cell(lua_State* L, std::string_view code) {
   const std::size_t end = code.find_last_not_of(" \t\r\n");
   const std::size_t line_start = end == std::string_view::npos ? end : code.rfind('\n', end);
   if (line_start != std::string_view::npos) {
-    std::string with_return(code.substr(0, line_start + 1));
-    with_return += "return ";
-    with_return += code.substr(line_start + 1);
-    if (luaL_loadbufferx(L, with_return.data(), with_return.size(), kChunkName, "t") == LUA_OK) return LUA_OK;
+    // The last line must be an expression on its own: "return end" would compile inside a loop and change it.
+    const std::string last_line = "return " + std::string(code.substr(line_start + 1));
+    const bool is_expression =
+        luaL_loadbufferx(L, last_line.data(), last_line.size(), kChunkName, "t") == LUA_OK;
     lua_pop(L, 1);
+    if (is_expression) {
+      std::string with_return(code.substr(0, line_start + 1));
+      with_return += last_line;
+      if (luaL_loadbufferx(L, with_return.data(), with_return.size(), kChunkName, "t") == LUA_OK)
+        return LUA_OK;
+      lua_pop(L, 1);
+    }
   }
   return luaL_loadbufferx(L, code.data(), code.size(), kChunkName, "t");
 }

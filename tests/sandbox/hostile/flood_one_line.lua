@@ -1,3 +1,4 @@
 -- expect: ok
 -- output: truncated
+-- timeout-ms: 5000
 print(string.rep('y', 1e7))

@@ -1,4 +1,5 @@
 -- expect: memory
+-- timeout-ms: 5000
 local keep = {}
 while true do
   local ok = pcall(function() local s = 'y' for i = 1, 64 do s = s .. s end end)

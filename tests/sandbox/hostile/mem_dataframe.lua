@@ -1,4 +1,5 @@
 -- expect: memory
+-- timeout-ms: 5000
 local frames = {}
 local col = {}
 for i = 1, 1e5 do col[i] = i end

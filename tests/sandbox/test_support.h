@@ -1,0 +1,54 @@
+// Shared by the sandbox suites: a fresh workspace folder per test and the worker built next to agentrt.
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "sandbox/limits.h"
+#include "sandbox/sandbox.h"
+
+namespace agentrt::sandbox::testing {
+
+inline std::filesystem::path worker_path() {
+  return std::filesystem::path(AGENTRT_BINARY_DIR) / "bin" / "agentrt-sandbox";
+}
+
+// A new empty folder under the system temp folder, removed when the object goes away.
+class TempWorkspace {
+ public:
+  TempWorkspace() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "agentrt-sandbox-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempWorkspace() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempWorkspace(const TempWorkspace&) = delete;
+  TempWorkspace& operator=(const TempWorkspace&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Small caps so the hostile tests finish quickly.
+inline Limits test_limits() {
+  Limits l;
+  l.timeout = std::chrono::milliseconds(250);
+  l.memory_bytes = std::size_t{64} << 20;
+  return l;
+}
+
+inline SessionOptions session_options(const std::filesystem::path& workspace, Limits limits = test_limits()) {
+  SessionOptions o;
+  o.workspace = workspace;
+  o.worker = worker_path();
+  o.limits = limits;
+  return o;
+}
+
+}  // namespace agentrt::sandbox::testing
