@@ -1,0 +1,149 @@
+// `agentrt serve`: the OpenAI-compatible HTTP server with agent runs, stored sessions and the web page.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "apps/app_common.h"
+#include "apps/command.h"
+#include "apps/server/server.h"
+
+namespace agentrt::apps {
+namespace {
+
+struct ServeFlags {
+  std::string script;
+  std::string endpoint;
+  std::string endpoint_model;
+  std::string endpoint_api_key;
+  double timeout_s = 120;
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string api_key;
+  std::string db;
+  std::string data_dir = "agentrt-data";
+  std::string model_id = "agentrt";
+  int threads = 256;
+  std::string flavor = "internlm2";
+  std::string tools;
+  std::string tools_config;
+  int max_turns = 8;
+  size_t max_body_bytes = 4u << 20;
+  size_t max_upload_bytes = 32u << 20;
+};
+
+int serve(const ServeFlags& f) {
+  BackendFlags bf;
+  bf.script = f.script;
+  bf.endpoint = f.endpoint;
+  bf.model_name = f.endpoint_model;
+  bf.api_key = f.endpoint_api_key;
+  bf.timeout_s = f.timeout_s;
+  // None of today's backends runs two generations at once: the server queues them.
+  auto model = std::make_shared<server::SerialServedModel>(make_backend(bf), f.model_id);
+
+  server::ServerOptions o;
+  o.host = f.host;
+  o.port = f.port;
+  o.api_key = f.api_key;
+  if (o.api_key.empty()) {
+    if (const char* v = std::getenv("AGENTRT_SERVER_API_KEY"); v != nullptr) o.api_key = v;
+  }
+  o.data_dir = f.data_dir;
+  o.db_path = f.db;
+  o.threads = f.threads;
+  o.flavor = agent::flavor_from_string(f.flavor);
+  o.max_turns = f.max_turns;
+  o.max_body_bytes = f.max_body_bytes;
+  o.max_upload_bytes = f.max_upload_bytes;
+  if (!f.tools.empty() && f.tools != "none") {
+    std::stringstream ss(f.tools);
+    const auto known = tools::builtin_tool_names();
+    for (std::string name; std::getline(ss, name, ',');) {
+      if (name.empty()) continue;
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        throw std::invalid_argument("unknown tool '" + name + "' in --tools");
+      }
+      o.tools.push_back(name);
+    }
+  } else if (f.tools == "none") {
+    o.tools.push_back("");
+  }
+  if (!f.tools_config.empty()) {
+    o.tool_settings = read_json_file(f.tools_config);
+    if (!o.tool_settings.is_object()) throw std::invalid_argument("--tools-config must hold a JSON object");
+  }
+
+  // SIGINT/SIGTERM end the server cleanly: they are taken by one thread, which stops it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  server::ApiServer api(model, o);
+  const int port = api.bind();
+  std::printf("agentrt serve: listening on http://%s:%d (model '%s' via %s; data in %s)\n", o.host.c_str(),
+              port, model->id().c_str(), f.script.empty() ? "the remote endpoint" : "the scripted backend",
+              o.data_dir.c_str());
+  std::fflush(stdout);
+  std::thread watcher([&api, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    api.stop();
+  });
+  api.run();
+  // The server stopped on its own (not by a signal): wake the watcher so it can end.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  return 0;
+}
+
+const CommandRegistrar reg(40, [](CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Serve the model over an OpenAI-compatible HTTP API, with agent runs and a web page");
+  cmd->add_option("--script", f->script, "Replay model replies from FILE (a JSON list of strings)");
+  cmd->add_option("--endpoint", f->endpoint, "URL of an OpenAI-compatible server to generate with");
+  cmd->add_option("--endpoint-model", f->endpoint_model,
+                  "Model name on that server (default: the first it lists)");
+  cmd->add_option("--endpoint-api-key", f->endpoint_api_key,
+                  "API key for that server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
+  cmd->add_option("--timeout", f->timeout_s, "Seconds to wait for that server's next bytes")
+      ->capture_default_str();
+  cmd->add_option("--host", f->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option(
+      "--api-key", f->api_key,
+      "Key clients must send as 'Authorization: Bearer KEY' (default: $AGENTRT_SERVER_API_KEY; none: open)");
+  cmd->add_option("--data-dir", f->data_dir, "Folder for the session database and the sessions' workspaces")
+      ->capture_default_str();
+  cmd->add_option("--db", f->db, "Session database file (default: DATA_DIR/agentrt.db)");
+  cmd->add_option("--served-model-name", f->model_id, "Model name clients pass and /v1/models lists")
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Connections served at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--flavor", f->flavor, "Prompt flavour: internlm2 or lmdeploy")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"internlm2", "lmdeploy"}));
+  cmd->add_option("--tools", f->tools,
+                  "Comma-separated tools of agent runs (default: every built-in tool; 'none')");
+  cmd->add_option("--tools-config", f->tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
+  cmd->add_option("--max-turns", f->max_turns, "Default model turns of an agent run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest JSON request body")->capture_default_str();
+  cmd->add_option("--max-upload-bytes", f->max_upload_bytes, "Largest uploaded file")->capture_default_str();
+  cmd->callback([f] {
+    const int status = serve(*f);
+    if (status != 0) throw CommandExit{status};
+  });
+});
+
+}  // namespace
+}  // namespace agentrt::apps
