@@ -20,6 +20,7 @@ const CommandRegistrar reg(45, [](CLI::App& app) {
   cmd->add_option("dir", f->dir, "Folder of documents")->required();
   cmd->add_option("--db", f->db, "Index database (default: DIR/.agentrt-index.db)");
   cmd->callback([f] {
+    if (!std::filesystem::is_directory(f->dir)) throw std::runtime_error("not a folder: " + f->dir);
     const std::filesystem::path db =
         f->db.empty() ? tools::LocalIndex::default_db_path(f->dir) : std::filesystem::path(f->db);
     tools::LocalIndex index(db);

@@ -143,6 +143,18 @@ std::string match_expression(std::string_view query, bool any) {
   return out;
 }
 
+// A snippet on one line: the document's line breaks and runs of spaces become single spaces.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 std::int64_t mtime_ns(const fs::path& file) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(fs::last_write_time(file).time_since_epoch())
       .count();
@@ -312,7 +324,7 @@ std::vector<LocalHit> LocalIndex::run_query(const std::string& match, int top_k)
       " FROM docs WHERE docs MATCH ?1 ORDER BY score LIMIT ?2");
   q.bind(1, match).bind(2, static_cast<std::int64_t>(top_k));
   std::vector<LocalHit> hits;
-  while (q.step()) hits.push_back({q.text(0), q.text(1), q.text(2), q.real(3)});
+  while (q.step()) hits.push_back({q.text(0), q.text(1), one_line(q.text(2)), q.real(3)});
   return hits;
 }
 
