@@ -199,11 +199,9 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
   std::lock_guard lock(mutex_);
   const auto start = std::chrono::steady_clock::now();
   const std::chrono::milliseconds limit = timeout.value_or(options_.limits.timeout);
-  bool fresh = false;
   if (pid_ < 0) {
     try {
       spawn_locked();
-      fresh = started_ > 1;
     } catch (const std::exception& e) {
       CellResult r;
       r.ok = false;
@@ -233,8 +231,6 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
           j.is_object() ? CellResult::from_json(j) : worker_lost_locked("the interpreter sent a bad reply");
     }
   }
-  // A session whose earlier worker died starts this cell with no variables: say so once.
-  if (fresh) result.state_reset = true;
   result.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -3,6 +3,7 @@
 
 #include "tools/calculator_tool.h"
 #include "tools/http_tool.h"
+#include "tools/interpreter_tool.h"
 #include "tools/open_url_tool.h"
 #include "tools/search_tool.h"
 #include "tools/tools.h"
@@ -32,6 +33,11 @@ const std::vector<Factory>& factories() {
       {"http",
        [](const ToolsConfig& c) {
          return std::make_shared<HttpTool>(c.settings.value("http", Json::object()));
+       }},
+      {"interpreter",
+       [](const ToolsConfig& c) {
+         return std::make_shared<InterpreterTool>(
+             InterpreterOptions::from_settings(c.settings.value("interpreter", Json::object()), c.workspace));
        }},
   };
   return table;

@@ -1,0 +1,190 @@
+#include "tools/interpreter_tool.h"
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace agentrt::tools {
+namespace {
+
+constexpr const char* kPythonMessage =
+    "This interpreter runs Lua 5.4, not Python. Rewrite the code in Lua: `local x = 1`, "
+    "`for i = 1, 10 do ... end`, `if x > 1 then ... end`, `function f(a) return a end`, `print(...)`, tables "
+    "`{}` "
+    "for lists and dictionaries (indices start at 1), `..` to join strings. Nothing needs importing: csv, "
+    "df, stats, "
+    "json, chart and fs are already loaded.";
+
+std::string cut_middle(const std::string& text, std::size_t max_chars) {
+  if (text.size() <= max_chars) return text;
+  const std::size_t head = max_chars * 2 / 3;
+  const std::size_t tail = max_chars - head;
+  return text.substr(0, head) + "\n... [" + std::to_string(text.size() - head - tail) +
+         " characters cut] ...\n" + text.substr(text.size() - tail);
+}
+
+Json to_agent_json(const nlohmann::json& j) {
+  return Json::parse(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+bool looks_like_python(std::string_view code) {
+  static const std::regex patterns[] = {
+      std::regex(R"(^\s*import\s+[A-Za-z_][\w.]*(\s+as\s+\w+)?\s*(,.*)?$)"),
+      std::regex(R"(^\s*from\s+[\w.]+\s+import\s+)"),
+      std::regex(R"(^\s*def\s+\w+\s*\(.*\)\s*(->.*)?:\s*(#.*)?$)"),
+      std::regex(R"(^\s*class\s+\w+.*:\s*$)"),
+      std::regex(R"(^\s*(if|elif|else|for|while|try|except|finally|with)\b.*:\s*(#.*)?$)"),
+      std::regex(R"(\bprint\s*\(\s*f["'])"),
+  };
+  std::istringstream lines{std::string(code)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    for (const auto& p : patterns) {
+      if (std::regex_search(line, p)) return true;
+    }
+  }
+  return false;
+}
+
+std::string format_cell_for_model(const sandbox::CellResult& r, std::size_t max_chars) {
+  std::string text;
+  if (!r.output.empty()) text += r.output;
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  if (!r.value.empty()) text += r.value + "\n";
+  if (!r.ok) {
+    text += "Error";
+    if (r.error_line > 0) text += " (line " + std::to_string(r.error_line) + ")";
+    text += ": " + r.error + "\n";
+    if (!r.traceback.empty()) text += "Traceback:\n" + r.traceback;
+  }
+  if (!r.files.empty()) {
+    text += "Files created:\n";
+    for (const auto& f : r.files) {
+      text += "- " + f.path + (f.summary.empty() ? "" : ": " + f.summary) + "\n";
+    }
+  }
+  if (text.empty())
+    text = "(the code ran without output; end the cell with an expression or use print to see values)";
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return cut_middle(text, max_chars);
+}
+
+InterpreterOptions InterpreterOptions::from_settings(const Json& settings,
+                                                     const std::filesystem::path& workspace) {
+  InterpreterOptions o;
+  o.workspace = workspace;
+  if (!settings.is_object()) return o;
+  auto positive = [&](const char* key) -> std::optional<long long> {
+    if (!settings.contains(key)) return std::nullopt;
+    const auto& v = settings[key];
+    if (!v.is_number_integer() || v.get<long long>() <= 0) {
+      throw std::invalid_argument(std::string("interpreter setting '") + key +
+                                  "' must be a positive integer");
+    }
+    return v.get<long long>();
+  };
+  if (auto v = positive("timeout_ms")) o.limits.timeout = std::chrono::milliseconds(*v);
+  if (auto v = positive("memory_mb")) o.limits.memory_bytes = static_cast<std::size_t>(*v) << 20;
+  if (auto v = positive("max_result_chars")) o.max_result_chars = static_cast<std::size_t>(*v);
+  if (auto v = positive("max_sessions")) o.max_sessions = static_cast<std::size_t>(*v);
+  if (settings.contains("worker")) {
+    if (!settings["worker"].is_string())
+      throw std::invalid_argument("interpreter setting 'worker' must be a path");
+    o.worker = settings["worker"].get<std::string>();
+  }
+  return o;
+}
+
+InterpreterTool::InterpreterTool(InterpreterOptions options) : options_(std::move(options)) {}
+
+std::string InterpreterTool::description() const {
+  return "Runs Lua 5.4 code in a sandboxed, stateful notebook session (global variables persist between "
+         "calls). "
+         "Returns what print() wrote, the value of the last expression, errors with line numbers, and the "
+         "files "
+         "created. Libraries: fs, csv, df, stats, json, chart.";
+}
+
+Json InterpreterTool::parameters() const {
+  return Json::parse(R"({"type": "object", "properties": {
+      "code": {"type": "string", "description": "Lua 5.4 source code to run"},
+      "language": {"type": "string", "description": "the label of the code fence, e.g. lua"}},
+    "required": ["code"]})");
+}
+
+std::chrono::milliseconds InterpreterTool::default_timeout() const {
+  return options_.limits.timeout + std::chrono::seconds(5);
+}
+
+std::shared_ptr<sandbox::Session> InterpreterTool::session_for(const agent::ToolContext& ctx) {
+  const std::filesystem::path workspace = ctx.workspace.empty() ? options_.workspace : ctx.workspace;
+  const std::string key = ctx.session_id + "\n" + workspace.string();
+  std::lock_guard lock(mutex_);
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->first == key) {
+      sessions_.splice(sessions_.begin(), sessions_, it);
+      return sessions_.front().second;
+    }
+  }
+  sandbox::SessionOptions o;
+  o.workspace = workspace;
+  o.worker = options_.worker;
+  o.limits = options_.limits;
+  auto session = std::make_shared<sandbox::Session>(o);
+  sessions_.emplace_front(key, session);
+  while (sessions_.size() > std::max<std::size_t>(1, options_.max_sessions)) sessions_.pop_back();
+  return session;
+}
+
+void InterpreterTool::reset(std::string_view session_id) {
+  std::vector<std::shared_ptr<sandbox::Session>> matching;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, session] : sessions_) {
+      if (key.substr(0, key.find('\n')) == session_id) matching.push_back(session);
+    }
+  }
+  for (auto& s : matching) s->reset();
+}
+
+agent::ToolResult InterpreterTool::run(const Json& arguments, const agent::ToolContext& ctx) {
+  if (!arguments.is_object() || !arguments.contains("code") || !arguments["code"].is_string()) {
+    return agent::ToolResult::failure("The interpreter needs the code to run: a ```lua fenced block.");
+  }
+  const std::string code = arguments["code"].get<std::string>();
+  const std::string language = arguments.contains("language") && arguments["language"].is_string()
+                                   ? arguments["language"].get<std::string>()
+                                   : "";
+  if (code.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return agent::ToolResult::failure("The code block is empty: put Lua 5.4 code inside the ```lua fence.");
+  }
+  if (looks_like_python(code)) {
+    return agent::ToolResult::failure(kPythonMessage, Json{{"failure", "python"}});
+  }
+  const long long left = ctx.remaining_ms();
+  if (left <= 0)
+    return agent::ToolResult::failure("The time for this call ran out before the code could start.");
+  std::shared_ptr<sandbox::Session> session;
+  try {
+    session = session_for(ctx);
+  } catch (const std::exception& e) {
+    return agent::ToolResult::failure(std::string("The code interpreter is unavailable: ") + e.what());
+  }
+  const auto timeout = std::min(options_.limits.timeout, std::chrono::milliseconds(left));
+  const sandbox::CellResult cell = session->run(code, timeout);
+  std::string text = format_cell_for_model(cell, options_.max_result_chars);
+  const bool labelled_other = !language.empty() && language != "lua" && language != "Lua";
+  if (cell.failure == sandbox::Failure::Syntax && labelled_other) {
+    text += "\n(The code was labelled " + language + "; this interpreter runs Lua 5.4. Use a ```lua fence.)";
+  }
+  agent::ToolResult result = cell.ok ? agent::ToolResult::success(text, to_agent_json(cell.to_json()))
+                                     : agent::ToolResult::failure(text, to_agent_json(cell.to_json()));
+  for (const auto& f : cell.files) result.files.push_back({f.path, f.mime, f.summary});
+  return result;
+}
+
+}  // namespace agentrt::tools

@@ -1,0 +1,63 @@
+// The code interpreter as the agent's <|interpreter|> tool: {"code": "...", "language": "lua"} in, the cell's
+// output, last value, error (with line and traceback) and created files out, as text the model can act on.
+// Each agent session (ToolContext::session_id) gets its own stateful sandbox::Session in its workspace.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "agent/schema.h"
+#include "sandbox/sandbox.h"
+
+namespace agentrt::tools {
+
+struct InterpreterOptions {
+  sandbox::Limits limits;
+  std::filesystem::path worker;     // empty: next to the running program
+  std::filesystem::path workspace;  // used when a call's context names none
+  std::size_t max_result_chars = 6000;
+  std::size_t max_sessions = 16;  // the least recently used session's worker is stopped beyond this
+
+  // From ToolsConfig settings["interpreter"]: {"timeout_ms", "memory_mb", "worker", "max_result_chars",
+  // "max_sessions"}; throws std::invalid_argument naming a bad field.
+  static InterpreterOptions from_settings(const Json& settings, const std::filesystem::path& workspace);
+};
+
+class InterpreterTool : public agent::Tool {
+ public:
+  explicit InterpreterTool(InterpreterOptions options);
+
+  std::string name() const override { return std::string(agent::kInterpreterToolName); }
+  std::string description() const override;
+  Json parameters() const override;
+  agent::Channel channel() const override { return agent::Channel::Interpreter; }
+  // The cell's own limit plus the time to start a worker.
+  std::chrono::milliseconds default_timeout() const override;
+  agent::ToolResult run(const Json& arguments, const agent::ToolContext& ctx) override;
+
+  // Forgets the variables of one session (all sessions with that id, whatever their workspace).
+  void reset(std::string_view session_id);
+
+ private:
+  std::shared_ptr<sandbox::Session> session_for(const agent::ToolContext& ctx);
+
+  InterpreterOptions options_;
+  std::mutex mutex_;
+  // Most recently used first: (session id + workspace, session).
+  std::list<std::pair<std::string, std::shared_ptr<sandbox::Session>>> sessions_;
+};
+
+// Whether the code is clearly Python rather than Lua (imports, def/class, block lines ending in ':').
+bool looks_like_python(std::string_view code);
+
+// The text the model reads for one cell, at most `max_chars` long (the middle of long output is cut with a
+// marker saying how much).
+std::string format_cell_for_model(const sandbox::CellResult& result, std::size_t max_chars);
+
+}  // namespace agentrt::tools
