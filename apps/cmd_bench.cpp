@@ -1,0 +1,205 @@
+// `agentrt bench`: prefill and decode speed of a checkpoint (or a preset made on the fly) as JSON, with the
+// machine's memory bandwidth measured in the same run and decode speed as a fraction of the bound it sets.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/command.h"
+#include "engine/cpu/memory_bandwidth.h"
+#include "engine/model.h"
+#include "engine/model_maker.h"
+#include "engine/progress.h"
+
+namespace agentrt::apps {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::string preset;
+  std::string backend = "cpu";
+  int prompt_len = 512;
+  int gen = 32;
+  int batch = 1;
+  int threads = 0;
+};
+
+// Peak resident memory since the last reset (VmHWM), in bytes.
+uint64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Starts peak-RSS accounting afresh (Linux: "5" > /proc/self/clear_refs), so the bandwidth buffer is not
+// counted.
+void reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+std::vector<int32_t> bench_prompt(int length, int vocab, int salt) {
+  std::vector<int32_t> ids{1};
+  uint64_t state = 12345 + salt;
+  while (static_cast<int>(ids.size()) < length) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    ids.push_back(static_cast<int32_t>(3 + (state >> 33) % static_cast<uint64_t>(vocab - 9)));
+  }
+  return ids;
+}
+
+// CPU time this process has used (all threads), to show how much of the machine the run really had.
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void run(const BenchArgs& args) {
+  if (args.model.empty() == args.preset.empty())
+    throw std::invalid_argument("give exactly one of --model and --preset");
+  if (args.backend != "cpu") throw std::invalid_argument("--backend: only 'cpu' is available");
+  if (args.prompt_len < 1 || args.gen < 1 || args.batch < 1) {
+    throw std::invalid_argument("--prompt-len, --gen and --batch must be positive");
+  }
+  std::filesystem::path dir = args.model;
+  std::filesystem::path made;
+  if (!args.preset.empty()) {
+    made = std::filesystem::temp_directory_path() /
+           ("agentrt-bench-" + args.preset + "-" + std::to_string(::getpid()));
+    engine::MakeModelOptions options;
+    options.config = engine::preset_config(args.preset);
+    engine::ProgressBar bar("making " + args.preset, engine::ProgressBar::stderr_is_terminal());
+    options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    engine::make_model(made, options);
+    dir = made;
+  }
+  struct Cleanup {
+    std::filesystem::path path;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove_all(path, ignored);
+    }
+  } cleanup{made};
+
+  nlohmann::ordered_json out;
+  {
+    engine::cpu::ThreadPool pool(args.threads);
+    const auto bw = engine::cpu::measure_read_bandwidth(pool);
+    out["memory_bandwidth_gb_s"] = bw.bytes_per_second / 1e9;
+    out["memory_bandwidth_threads"] = bw.threads;
+  }
+  reset_peak_rss();
+
+  engine::ModelOptions options;
+  options.threads = args.threads;
+  options.progress = true;
+  const auto load_start = std::chrono::steady_clock::now();
+  auto model = engine::Model::load(dir, options);
+  const double load_seconds = seconds_since(load_start);
+  auto& backend = model->backend();
+  const auto& c = model->config();
+  const auto& ckpt = model->checkpoint();
+  const int vocab = c.vocab_size;
+  // cpu_share below: CPU time used / (wall time x threads); well under 1 means other processes had the cores.
+  const int backend_threads =
+      args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
+
+  out["model"] = dir.string();
+  out["backend"] = backend.name();
+  out["shape"] = {{"layers", c.num_hidden_layers},       {"hidden", c.hidden_size},
+                  {"heads", c.num_attention_heads},      {"kv_heads", c.num_key_value_heads},
+                  {"intermediate", c.intermediate_size}, {"vocab", vocab}};
+  out["dtype"] = ckpt.dtype_summary();
+  out["parameters"] = c.parameter_count();
+  out["weight_bytes"] = ckpt.weight_bytes();
+  out["load_seconds"] = load_seconds;
+
+  // Prefill: one sequence of prompt_len tokens (per batch entry), logits of the last position.
+  std::vector<std::unique_ptr<engine::KvCache>> caches;
+  std::vector<float> logits(static_cast<std::size_t>(args.batch) * vocab);
+  double prefill_seconds = 0;
+  const double prefill_cpu_start = cpu_seconds();
+  for (int b = 0; b < args.batch; ++b) {
+    caches.push_back(backend.new_cache());
+    const auto prompt = bench_prompt(args.prompt_len, vocab, b);
+    const auto start = std::chrono::steady_clock::now();
+    backend.prefill(*caches.back(), prompt, engine::LogitsFor::Last, std::span(logits).first(vocab));
+    prefill_seconds += seconds_since(start);
+  }
+  const double prefill_tokens = static_cast<double>(args.prompt_len) * args.batch;
+  // A forward pass costs about 2 FLOP per parameter per token (embedding lookup excluded).
+  const double flop_per_token =
+      2.0 * static_cast<double>(c.parameter_count() - static_cast<int64_t>(vocab) * c.hidden_size);
+  out["prefill"] = {{"tokens", prefill_tokens},
+                    {"seconds", prefill_seconds},
+                    {"tokens_per_s", prefill_tokens / prefill_seconds},
+                    {"gflop_per_s", prefill_tokens * flop_per_token / prefill_seconds / 1e9},
+                    {"cpu_share", (cpu_seconds() - prefill_cpu_start) / (prefill_seconds * backend_threads)}};
+
+  // Decode: gen steps, all sequences in one batch per step.
+  std::vector<engine::KvCache*> batch;
+  for (auto& cache : caches) batch.push_back(cache.get());
+  std::vector<int32_t> tokens(args.batch, 3);
+  const auto start = std::chrono::steady_clock::now();
+  const double decode_cpu_start = cpu_seconds();
+  for (int step = 0; step < args.gen; ++step) {
+    backend.decode(batch, tokens, logits);
+    for (int b = 0; b < args.batch; ++b) {
+      const float* row = &logits[static_cast<std::size_t>(b) * vocab];
+      tokens[b] = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+    }
+  }
+  const double decode_seconds = seconds_since(start);
+  const double steps_per_s = args.gen / decode_seconds;
+  const double bytes_per_step = static_cast<double>(ckpt.decode_bytes_per_token());
+  const double bound_steps_per_s = out["memory_bandwidth_gb_s"].get<double>() * 1e9 / bytes_per_step;
+  out["decode"] = {{"batch", args.batch},
+                   {"steps", args.gen},
+                   {"context_start", args.prompt_len},
+                   {"seconds", decode_seconds},
+                   {"tokens_per_s", steps_per_s * args.batch},
+                   {"steps_per_s", steps_per_s},
+                   {"weight_bytes_per_step", bytes_per_step},
+                   {"bound_steps_per_s", bound_steps_per_s},
+                   {"fraction_of_bound", steps_per_s / bound_steps_per_s},
+                   {"effective_gb_s", steps_per_s * bytes_per_step / 1e9},
+                   {"cpu_share", (cpu_seconds() - decode_cpu_start) / (decode_seconds * backend_threads)}};
+  const uint64_t peak = peak_rss_bytes();
+  out["peak_rss_bytes"] = peak;
+  out["peak_rss_over_weights"] = static_cast<double>(peak) / static_cast<double>(ckpt.weight_bytes());
+  std::printf("%s\n", out.dump(2).c_str());
+}
+
+const CommandRegistrar registrar(63, [](CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand("bench", "Prefill/decode speed as JSON, with the memory-bandwidth bound");
+  cmd->add_option("--model", args->model, "checkpoint directory");
+  cmd->add_option("--preset", args->preset,
+                  "make a random checkpoint of this preset first (tiny|1_8b|7b|20b)");
+  cmd->add_option("--backend", args->backend, "cpu (default)");
+  cmd->add_option("--prompt-len", args->prompt_len, "prefill length (default 512)");
+  cmd->add_option("--gen", args->gen, "decode steps (default 32)");
+  cmd->add_option("--batch", args->batch, "sequences decoded together (default 1)");
+  cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+  cmd->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace agentrt::apps
