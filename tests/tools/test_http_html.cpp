@@ -2,6 +2,8 @@
 // and other encodings handled, and the budget cut on a character boundary.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "tools/html_text.h"
@@ -41,6 +43,26 @@ TEST(HtmlText, SurvivesBrokenMarkupAndOtherEncodings) {
       "<html><head><meta charset=\"iso-8859-1\"></head><body><p>na\xEFve</p></body></html>";
   EXPECT_EQ(html_to_text(latin1).text, "naïve");
   EXPECT_EQ(html_to_text("<p>na\xEFve</p>", "iso-8859-1").text, "naïve");
+}
+
+TEST(HtmlText, ArbitraryBytesNeverCrash) {
+  std::uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 24;
+  };
+  const std::string pieces[] = {"<",  ">", "</",   "<p>",         "<script>",  "</script>", "&",
+                                "&#", ";", "<!--", "-->",         "<![CDATA[", "]]>",       "\"",
+                                "'",  "=", "<li>", "<table><td>", "\xff",      "\xc3",      " "};
+  for (int doc = 0; doc < 300; ++doc) {
+    std::string html;
+    const int parts = static_cast<int>(next() % 60);
+    for (int i = 0; i < parts; ++i) {
+      html += next() % 2 ? pieces[next() % std::size(pieces)] : std::string(1, static_cast<char>(next()));
+    }
+    HtmlText page = html_to_text(html);
+    EXPECT_LE(page.text.size(), html.size() * 4 + 64);
+  }
 }
 
 TEST(HtmlText, CutToBudgetKeepsCharactersWhole) {

@@ -187,6 +187,30 @@ TEST(McpMisbehaving, ServerDyingMidCallIsReportedAndRestarted) {
   fs::remove_all(dir);
 }
 
+TEST(McpMisbehaving, GarbageAnswerToACallIsAnErrorAndTheNextCallWorks) {
+  const fs::path dir = make_temp_dir();
+  const std::string calls = (dir / "calls").string();
+  // The first call gets garbage; later calls get a proper answer (ids restart at 1 in a new session: call is
+  // 2).
+  const std::string on_call =
+      "if [ -e " + calls + " ]; then printf '%s\\n' " +
+      R"('{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"fine now"}]}}')" +
+      "; else touch " + calls + "; echo '<html>502 Bad Gateway</html>'; fi";
+  McpLoadResult loaded = load_mcp_tools(shell_server(fake_server(on_call)));
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
+  auto work = find(loaded, "fake.work");
+  ASSERT_NE(work, nullptr);
+  agent::ToolContext ctx;
+  auto r = work->run(Json::object(), ctx);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.text.find("not a JSON-RPC message: '<html>502 Bad Gateway</html>'"), std::string::npos)
+      << r.text;
+  r = work->run(Json::object(), ctx);
+  EXPECT_TRUE(r.ok) << r.text;
+  EXPECT_EQ(r.text, "fine now");
+  fs::remove_all(dir);
+}
+
 TEST(McpMisbehaving, SilentServerTimesOut) {
   McpLoadResult loaded = load_mcp_tools(shell_server(fake_server("sleep 30"), 400));
   ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
