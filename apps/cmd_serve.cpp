@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <sstream>
 #include <thread>
@@ -76,6 +77,8 @@ int serve(const ServeFlags& f) {
     if (!o.tool_settings.is_object()) throw std::invalid_argument("--tools-config must hold a JSON object");
   }
 
+  // A client that leaves mid-stream must cost its request, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   // SIGINT/SIGTERM end the server cleanly: they are taken by one thread, which stops it.
   sigset_t signals;
   sigemptyset(&signals);
