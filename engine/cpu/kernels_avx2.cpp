@@ -76,8 +76,50 @@ inline void tile(const unsigned char* w, std::size_t row_bytes, int cols, const 
   }
 }
 
-// Tokens per block: their activations stay in L2 while a block of weight rows streams past them.
-constexpr int kTokenBlock = 48;
+// Prefill tiling: a panel of 16 weight rows x kBlockK columns, converted to fp32 and stored k-major
+// ([kBlockK][16], 16 KiB: stays in L1), is multiplied by 6 tokens at a time into 6 x 16 accumulators.
+constexpr int kPanelRows = 16;
+constexpr int kBlockK = 256;
+
+template <DType D>
+inline void pack_panel(const unsigned char* rows, std::size_t row_bytes, int k0, int kn, float* panel) {
+  for (int r = 0; r < kPanelRows; ++r) {
+    const unsigned char* row = rows + r * row_bytes;
+    int k = 0;
+    alignas(32) float chunk[8];
+    for (; k + 8 <= kn; k += 8) {
+      _mm256_store_ps(chunk, load8<D>(row, k0 + k));
+      for (int i = 0; i < 8; ++i) panel[(k + i) * kPanelRows + r] = chunk[i];
+    }
+    for (; k < kn; ++k) panel[k * kPanelRows + r] = load1<D>(row, k0 + k);
+  }
+}
+
+// y[t, 0:16] (+)= sum_k x[t, k] * panel[k, 0:16] for T tokens.
+template <int T>
+inline void panel_tile(const float* panel, int kn, const float* x, int x_stride, float* y, int y_stride,
+                       bool accumulate) {
+  __m256 acc[T][2];
+  for (int t = 0; t < T; ++t) {
+    acc[t][0] =
+        accumulate ? _mm256_loadu_ps(y + static_cast<std::size_t>(t) * y_stride) : _mm256_setzero_ps();
+    acc[t][1] =
+        accumulate ? _mm256_loadu_ps(y + static_cast<std::size_t>(t) * y_stride + 8) : _mm256_setzero_ps();
+  }
+  for (int k = 0; k < kn; ++k) {
+    const __m256 b0 = _mm256_load_ps(panel + k * kPanelRows);
+    const __m256 b1 = _mm256_load_ps(panel + k * kPanelRows + 8);
+    for (int t = 0; t < T; ++t) {
+      const __m256 a = _mm256_broadcast_ss(x + static_cast<std::size_t>(t) * x_stride + k);
+      acc[t][0] = _mm256_fmadd_ps(a, b0, acc[t][0]);
+      acc[t][1] = _mm256_fmadd_ps(a, b1, acc[t][1]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    _mm256_storeu_ps(y + static_cast<std::size_t>(t) * y_stride, acc[t][0]);
+    _mm256_storeu_ps(y + static_cast<std::size_t>(t) * y_stride + 8, acc[t][1]);
+  }
+}
 
 template <DType D>
 void matmul_typed(const WeightMatrix& w, const float* x, int m, int x_stride, float* y, int y_stride,
@@ -93,26 +135,49 @@ void matmul_typed(const WeightMatrix& w, const float* x, int m, int x_stride, fl
       tile<D, 1, 1>(base + r * row_bytes, row_bytes, w.cols, x, x_stride, y + r, y_stride);
     return;
   }
-  for (int t0 = 0; t0 < m; t0 += kTokenBlock) {
-    const int t_end = t0 + kTokenBlock < m ? t0 + kTokenBlock : m;
-    int r = row_begin;
-    for (; r + 4 <= row_end; r += 4) {
-      const unsigned char* wr = base + r * row_bytes;
-      int t = t0;
-      for (; t + 3 <= t_end; t += 3) {
-        tile<D, 4, 3>(wr, row_bytes, w.cols, x + static_cast<std::size_t>(t) * x_stride, x_stride,
-                      y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
-      }
-      for (; t < t_end; ++t) {
-        tile<D, 4, 1>(wr, row_bytes, w.cols, x + static_cast<std::size_t>(t) * x_stride, x_stride,
-                      y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
+  // Prefill: rows in panels of 16 converted to fp32 once per k-block, then 6 tokens x 16 rows per step.
+  int r = row_begin;
+  const int panel_end = row_begin + (row_end - row_begin) / kPanelRows * kPanelRows;
+  alignas(32) float panel[kBlockK * kPanelRows];
+  for (; r < panel_end; r += kPanelRows) {
+    for (int k0 = 0; k0 < w.cols; k0 += kBlockK) {
+      const int kn = w.cols - k0 < kBlockK ? w.cols - k0 : kBlockK;
+      pack_panel<D>(base + r * row_bytes, row_bytes, k0, kn, panel);
+      const bool accumulate = k0 > 0;
+      int t = 0;
+      for (; t + 6 <= m; t += 6)
+        panel_tile<6>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                      y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+      switch (m - t) {
+        case 5:
+          panel_tile<5>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                        y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+          break;
+        case 4:
+          panel_tile<4>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                        y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+          break;
+        case 3:
+          panel_tile<3>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                        y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+          break;
+        case 2:
+          panel_tile<2>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                        y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+          break;
+        case 1:
+          panel_tile<1>(panel, kn, x + static_cast<std::size_t>(t) * x_stride + k0, x_stride,
+                        y + static_cast<std::size_t>(t) * y_stride + r, y_stride, accumulate);
+          break;
+        default:
+          break;
       }
     }
-    for (; r < row_end; ++r) {
-      for (int t = t0; t < t_end; ++t) {
-        tile<D, 1, 1>(base + r * row_bytes, row_bytes, w.cols, x + static_cast<std::size_t>(t) * x_stride,
-                      x_stride, y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
-      }
+  }
+  for (; r < row_end; ++r) {
+    for (int t = 0; t < m; ++t) {
+      tile<D, 1, 1>(base + r * row_bytes, row_bytes, w.cols, x + static_cast<std::size_t>(t) * x_stride,
+                    x_stride, y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
     }
   }
 }

@@ -33,7 +33,7 @@ TEST(CpuKernels, Avx2MatchesPortable) {
   std::mt19937 rng(7);
   for (const DType dtype : {DType::BF16, DType::F16, DType::F32}) {
     for (const auto& [rows, cols, m] :
-         {std::tuple{37, 64, 1}, std::tuple{16, 200, 5}, std::tuple{9, 13, 50}}) {
+         {std::tuple{37, 64, 1}, std::tuple{16, 200, 5}, std::tuple{9, 13, 50}, std::tuple{40, 600, 13}}) {
       Buffers store;
       const WeightMatrix w = random_matrix(dtype, rows, cols, store, rng);
       std::vector<float> x(static_cast<std::size_t>(m) * cols);
