@@ -61,8 +61,8 @@ void run(const MakeModelArgs& args) {
   options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
   engine::make_model(args.out, options);
   bar.finish();
-  std::printf("wrote %s: preset %s, %.3fB parameters, %s, %d shard(s), seed %llu\n", args.out.c_str(),
-              args.preset.c_str(), static_cast<double>(options.config.parameter_count()) / 1e9,
+  std::printf("wrote %s: preset %s, %.1fM parameters, %s, %d shard(s), seed %llu\n", args.out.c_str(),
+              args.preset.c_str(), static_cast<double>(options.config.parameter_count()) / 1e6,
               args.dtype.c_str(), args.shards, static_cast<unsigned long long>(args.seed));
 }
 
