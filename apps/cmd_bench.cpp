@@ -104,6 +104,7 @@ void run(const BenchArgs& args) {
     const auto bw = engine::cpu::measure_read_bandwidth(pool);
     out["memory_bandwidth_gb_s"] = bw.bytes_per_second / 1e9;
     out["memory_bandwidth_threads"] = bw.threads;
+    out["peak_gflop_s"] = engine::cpu::measure_peak_flops(pool, engine::cpu::best_kernels()) / 1e9;
   }
   reset_peak_rss();
 
@@ -151,6 +152,8 @@ void run(const BenchArgs& args) {
                     {"seconds", prefill_seconds},
                     {"tokens_per_s", prefill_tokens / prefill_seconds},
                     {"gflop_per_s", prefill_tokens * flop_per_token / prefill_seconds / 1e9},
+                    {"fraction_of_bound", prefill_tokens * flop_per_token / prefill_seconds / 1e9 /
+                                              out["peak_gflop_s"].get<double>()},
                     {"cpu_share", (cpu_seconds() - prefill_cpu_start) / (prefill_seconds * backend_threads)}};
 
   // Decode: gen steps, all sequences in one batch per step.

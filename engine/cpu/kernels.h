@@ -27,6 +27,8 @@ struct Kernels {
   float (*dot)(const float* a, const float* b, int n);
   // y += a * x
   void (*axpy)(float a, const float* x, float* y, int n);
+  // Runs `iterations` rounds of independent multiply-adds; returns the FLOP done (for the compute bound).
+  double (*fma_flops)(long iterations);
 };
 
 // The fastest kernels this processor runs; AGENTRT_CPU_KERNELS=portable in the environment forces the

@@ -55,4 +55,22 @@ BandwidthResult measure_read_bandwidth(ThreadPool& pool, std::size_t bytes, int 
   return {best, words * sizeof(uint64_t), threads};
 }
 
+double measure_peak_flops(ThreadPool& pool, const Kernels& kernels, int repeats) {
+  constexpr long kIterations = 20'000'000;
+  double best = 0;
+  for (int r = 0; r < repeats; ++r) {
+    std::atomic<double> flop{0};
+    const auto start = std::chrono::steady_clock::now();
+    pool.run(pool.size(), [&](int, int) {
+      const double done = kernels.fma_flops(kIterations);
+      double seen = flop.load();
+      while (!flop.compare_exchange_weak(seen, seen + done)) {
+      }
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, flop.load() / seconds);
+  }
+  return best;
+}
+
 }  // namespace agentrt::engine::cpu

@@ -80,6 +80,8 @@ TEST(Cli, BenchReportsTheBound) {
   EXPECT_EQ(json["prefill"]["tokens"].get<double>(), 32.0);
   EXPECT_GT(json["decode"]["tokens_per_s"].get<double>(), 0.0);
   EXPECT_GT(json["decode"]["fraction_of_bound"].get<double>(), 0.0);
+  EXPECT_GT(json["peak_gflop_s"].get<double>(), 0.1);
+  EXPECT_GT(json["prefill"]["fraction_of_bound"].get<double>(), 0.0);
   EXPECT_EQ(json["decode"]["batch"], 2);
   EXPECT_GT(json["peak_rss_bytes"].get<double>(), json["weight_bytes"].get<double>());
 }
