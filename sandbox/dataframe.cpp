@@ -10,6 +10,9 @@
 #include "sandbox/stats.h"
 
 namespace agentrt::sandbox {
+namespace {
+constexpr std::size_t kMaxJoinRows = 5'000'000;
+}  // namespace
 
 std::optional<double> as_number(const Value& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
@@ -288,6 +291,10 @@ DataFrame DataFrame::join(const DataFrame& right, const std::string& on, const s
       }
       continue;
     }
+    if (left_idx.size() + it->second.size() > kMaxJoinRows) {
+      throw std::invalid_argument("join: the result would have more than " + std::to_string(kMaxJoinRows) +
+                                  " rows (many rows share a key)");
+    }
     for (std::size_t rr : it->second) {
       left_idx.push_back(r);
       right_idx.push_back(rr);
@@ -308,8 +315,6 @@ DataFrame DataFrame::join(const DataFrame& right, const std::string& on, const s
     for (const auto& r : right_idx) col.values.push_back(r ? right.columns[c].values[*r] : Value{});
     out.columns.push_back(std::move(col));
   }
-  if (out.columns.empty()) return out;
-  if (out.columns.front().values.size() != left_idx.size()) throw std::logic_error("join: inconsistent rows");
   return out;
 }
 

@@ -126,7 +126,10 @@ std::vector<Value> value_array(lua_State* L, int index, const char* what) {
     lua_pop(L, 1);
     if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > n) n = lua_tointeger(L, -1);
   }
-  if (n > 50'000'000) throw std::invalid_argument(std::string(what) + ": array too long");
+  // Check the size against the memory cap before reserving: the array may be sparse ({[1e8] = 1}).
+  const SessionState& s = session_of(L);
+  if (static_cast<std::size_t>(n) > (s.budget.limit() - s.budget.used()) / sizeof(Value))
+    throw std::bad_alloc();
   std::vector<Value> out;
   out.reserve(static_cast<std::size_t>(n));
   for (lua_Integer i = 1; i <= n; ++i) {

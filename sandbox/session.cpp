@@ -23,7 +23,7 @@ constexpr auto kStartTimeout = std::chrono::seconds(10);
 
 // Time the worker gets past the cell's deadline to stop itself before the host kills it.
 std::chrono::milliseconds kill_grace(std::chrono::milliseconds timeout) {
-  return std::chrono::milliseconds(250) + timeout / 10;
+  return std::chrono::milliseconds(500) + timeout / 10;
 }
 
 nlohmann::json limits_json(const Limits& l) {

@@ -2,6 +2,7 @@
 // working folder set to the session's workspace and a socket on fd 3. It locks itself down (rlimits,
 // seccomp), says it is ready, then runs the cells it is sent, one at a time, until the socket closes.
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Descriptors the host leaked without close-on-exec are not the code's business.
+  ::close_range(kWorkerFd + 1, ~0U, 0);
   std::unique_ptr<agentrt::sandbox::Interpreter> interpreter;
   try {
     const auto limits = parse_limits(limits_text);

@@ -1,4 +1,5 @@
 // The process level: the worker, its lock-down, the host's deadline kill and replacement, isolation, memory.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -89,8 +90,11 @@ TEST(Session, AWorkerThatDiesIsReportedAndReplaced) {
 
 TEST(Session, WorkerRunsInTheWorkspaceWithLimitsAndNoEnvironment) {
   TempWorkspace ws;
+  // A descriptor the host forgot to mark close-on-exec must not reach the code.
+  const int leaked = ::open("/dev/null", O_RDONLY);
   Session s(session_options(ws.path()));
   s.start();
+  ::close(leaked);
   const pid_t pid = s.worker_pid();
   const auto proc = std::filesystem::path("/proc") / std::to_string(pid);
   EXPECT_EQ(std::filesystem::read_symlink(proc / "cwd"), std::filesystem::canonical(ws.path()));
@@ -103,6 +107,11 @@ TEST(Session, WorkerRunsInTheWorkspaceWithLimitsAndNoEnvironment) {
   std::replace(env.begin(), env.end(), '\0', '\n');
   EXPECT_EQ(env, "LC_ALL=C\nHOME=/nonexistent\n");
   EXPECT_NE(read_text(proc / "status").find("Seccomp:\t2"), std::string::npos);
+  std::vector<std::string> fds;
+  for (const auto& e : std::filesystem::directory_iterator(proc / "fd"))
+    fds.push_back(e.path().filename().string());
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "3"}));
 }
 
 TEST(Session, SyscallFilterRefusesSocketsAndExec) {
