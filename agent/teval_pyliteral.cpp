@@ -8,6 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "agent/teval_similarity.h"
+
 namespace agentrt::agent::teval {
 namespace {
 
@@ -50,6 +52,20 @@ class LiteralReader {
   std::optional<Json> read_all() {
     Json value;
     if (!read_value(value, 0)) return std::nullopt;
+    if (eat(',')) {
+      // "a, b" and "a," at the top level are tuples, read as arrays.
+      Json tuple = Json::array();
+      tuple.push_back(std::move(value));
+      skip_space();
+      while (pos_ < s_.size()) {
+        Json item;
+        if (!read_value(item, 1)) return std::nullopt;
+        tuple.push_back(std::move(item));
+        if (!eat(',')) break;
+        skip_space();
+      }
+      value = std::move(tuple);
+    }
     skip_space();
     if (pos_ != s_.size()) return std::nullopt;
     return value;
@@ -88,13 +104,20 @@ class LiteralReader {
     skip_space();
     if (pos_ >= s_.size()) return false;
     const char c = s_[pos_];
-    if (c == '{') return read_brace(out, depth);
-    if (c == '[') return read_sequence(out, ']', depth);
+    if (c == '{' || c == '[') {
+      const bool ok = c == '{' ? read_brace(out, depth) : read_sequence(out, ']', depth);
+      hashable_ = false;
+      return ok;
+    }
     if (c == '(') return read_paren(out, depth);
+    hashable_ = true;  // every other literal is a scalar
     if (c == '-' || c == '+') {
       ++pos_;
+      // literal_eval takes one sign directly on a number: "-1", "- 1.5", but not "+-1" or "-True".
+      skip_space();
+      if (pos_ >= s_.size() || !((s_[pos_] >= '0' && s_[pos_] <= '9') || s_[pos_] == '.')) return false;
       Json inner;
-      if (!read_value(inner, depth + 1) || !inner.is_number()) return false;
+      if (!read_number(inner)) return false;
       if (c == '+') {
         out = inner;
       } else if (inner.is_number_float()) {
@@ -145,11 +168,12 @@ class LiteralReader {
     }
   }
 
-  // "(x)" is x itself; "(x,)" and "(x, y)" are tuples, read as arrays.
+  // "(x)" is x itself; "(x,)" and "(x, y)" are tuples, read as arrays (hashable when all their items are).
   bool read_paren(Json& out, int depth) {
     ++pos_;
     if (eat(')')) {
       out = Json::array();
+      hashable_ = true;
       return true;
     }
     Json first;
@@ -159,15 +183,18 @@ class LiteralReader {
       return true;
     }
     if (!eat(',')) return false;
+    bool all_hashable = hashable_;
     out = Json::array();
     out.push_back(std::move(first));
     while (!eat(')')) {
       Json item;
       if (!read_value(item, depth + 1)) return false;
+      all_hashable = all_hashable && hashable_;
       out.push_back(std::move(item));
-      if (eat(')')) return true;
+      if (eat(')')) break;
       if (!eat(',')) return false;
     }
+    hashable_ = all_hashable;
     return true;
   }
 
@@ -179,7 +206,8 @@ class LiteralReader {
       return true;
     }
     Json first;
-    if (!read_value(first, depth + 1)) return false;
+    if (!read_value(first, depth + 1) || !hashable_)
+      return false;  // set items and dict keys must be hashable
     if (!eat(':')) {
       out = Json::array();
       out.push_back(std::move(first));
@@ -187,7 +215,7 @@ class LiteralReader {
         if (!eat(',')) return false;
         if (eat('}')) return true;
         Json item;
-        if (!read_value(item, depth + 1)) return false;
+        if (!read_value(item, depth + 1) || !hashable_) return false;
         out.push_back(std::move(item));
       }
       return true;
@@ -202,7 +230,7 @@ class LiteralReader {
       if (eat('}')) return true;
       if (!eat(',')) return false;
       if (eat('}')) return true;
-      if (!read_value(key, depth + 1) || !eat(':')) return false;
+      if (!read_value(key, depth + 1) || !hashable_ || !eat(':')) return false;
     }
   }
 
@@ -276,15 +304,26 @@ class LiteralReader {
   bool read_strings(Json& out) {
     std::string text;
     bool any = false;
+    bool bytes = false;
     while (true) {
       skip_space();
       size_t p = pos_;
-      bool raw = false;
-      while (p < s_.size() && p - pos_ < 2 && std::string("rRuUbB").find(s_[p]) != std::string::npos) {
-        if (s_[p] == 'r' || s_[p] == 'R') raw = true;
-        ++p;
+      std::string prefix;
+      while (p < s_.size() && is_ident_char(s_[p])) prefix.push_back(static_cast<char>(s_[p++] | 0x20));
+      // Python's string prefixes; anything else before a quote (rr, ur, f) is not a literal.
+      if (prefix != "" && prefix != "r" && prefix != "u" && prefix != "b" && prefix != "br" &&
+          prefix != "rb") {
+        return false;
       }
-      if (p >= s_.size() || (s_[p] != '"' && s_[p] != '\'')) break;
+      const bool raw = prefix.find('r') != std::string::npos;
+      if (p >= s_.size() || (s_[p] != '"' && s_[p] != '\'')) {
+        if (!prefix.empty()) return false;
+        break;
+      }
+      // Python cannot join bytes and str literals.
+      const bool is_bytes = prefix.find('b') != std::string::npos;
+      if (any && is_bytes != bytes) return false;
+      bytes = is_bytes;
       pos_ = p;
       if (!read_one_string(text, raw)) return false;
       any = true;
@@ -369,6 +408,7 @@ class LiteralReader {
             if (h < 0) return false;
             cp = cp * 16 + static_cast<uint32_t>(h);
           }
+          if (cp > 0x10FFFF) return false;
           pos_ += n;
           append_utf8(out, cp);
           break;
@@ -393,6 +433,7 @@ class LiteralReader {
 
   std::string_view s_;
   size_t pos_ = 0;
+  bool hashable_ = true;  // whether the value read last could be a set item or a dict key
 };
 
 std::string py_float_repr(double d) {
@@ -426,30 +467,54 @@ std::string py_float_repr(double d) {
          digits.substr(static_cast<size_t>(decpt));
 }
 
+// Characters Python's repr() escapes because str.isprintable() is false for them (categories Cc, Cf, Zs but
+// the space, Zl, Zp, Co); unassigned code points are left as they are.
+bool py_unprintable(char32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD) return true;
+  if ((cp >= 0x600 && cp <= 0x605) || cp == 0x61C || cp == 0x6DD || cp == 0x70F || cp == 0x1680 ||
+      cp == 0x180E) {
+    return true;
+  }
+  if ((cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x2064) ||
+      (cp >= 0x2066 && cp <= 0x206F)) {
+    return true;
+  }
+  if (cp == 0x3000 || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB)) return true;
+  return (cp >= 0xE000 && cp <= 0xF8FF) || cp >= 0xF0000;
+}
+
 std::string py_str_repr(const std::string& s) {
   const bool has_single = s.find('\'') != std::string::npos;
   const bool has_double = s.find('"') != std::string::npos;
   const char quote = has_single && !has_double ? '"' : '\'';
   std::string out(1, quote);
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\\') {
+  for (size_t pos = 0; pos < s.size();) {
+    const size_t start = pos;
+    const char32_t cp = next_code_point(s, pos);
+    char buf[16];
+    if (cp == '\\') {
       out += "\\\\";
-    } else if (c == static_cast<unsigned char>(quote)) {
+    } else if (cp == static_cast<char32_t>(quote)) {
       out += '\\';
       out += quote;
-    } else if (c == '\n') {
+    } else if (cp == '\n') {
       out += "\\n";
-    } else if (c == '\r') {
+    } else if (cp == '\r') {
       out += "\\r";
-    } else if (c == '\t') {
+    } else if (cp == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    } else if (py_unprintable(cp)) {
+      const auto code = static_cast<unsigned>(cp);
+      if (cp < 0x100) {
+        std::snprintf(buf, sizeof buf, "\\x%02x", code);
+      } else if (cp < 0x10000) {
+        std::snprintf(buf, sizeof buf, "\\u%04x", code);
+      } else {
+        std::snprintf(buf, sizeof buf, "\\U%08x", code);
+      }
       out += buf;
     } else {
-      out.push_back(static_cast<char>(c));
+      out.append(s, start, pos - start);
     }
   }
   out.push_back(quote);

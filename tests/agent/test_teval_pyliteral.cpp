@@ -57,6 +57,21 @@ TEST(TevalPyLiteral, RejectsWhatLiteralEvalRejects) {
   }
 }
 
+TEST(TevalPyLiteral, FollowsLiteralEvalOnTheFineRules) {
+  // Found by comparing with Python's ast.literal_eval on mutated T-Eval-like replies.
+  EXPECT_EQ(lit("{'a': 1},"), Json::parse(R"([{"a": 1}])"));  // a trailing comma makes a tuple
+  EXPECT_EQ(lit("1, 'x'"), Json::parse(R"([1, "x"])"));
+  EXPECT_EQ(lit("{(1, 2), 3}"), Json::parse("[[1, 2], 3]"));  // tuples are hashable set items
+  for (const char* bad : {"+-1", "--0.0", "-True", "rr'x'", "ur'x'", "f'x'", "b'x' 'y'", "{[1], 2}",
+                          "{(1, [2])}", "'\\U00110000'"}) {
+    EXPECT_FALSE(parse_python_literal(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(lit("- 1.5"), -1.5);
+  EXPECT_EQ(lit("Rb'a' b'b'"), "ab");
+  // repr escapes what str.isprintable() rejects.
+  EXPECT_EQ(py_str(Json::array({"a\u0085b\u00adc\u3000d\u2028"})), R"(['a\x85b\xadc\u3000d\u2028'])");
+}
+
 TEST(TevalPyLiteral, DeepNestingFailsInsteadOfOverflowingTheStack) {
   const std::string deep(100000, '[');
   EXPECT_FALSE(parse_python_literal(deep).has_value());
