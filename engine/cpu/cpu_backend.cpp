@@ -231,6 +231,13 @@ void CpuBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, Logits
   auto* own = dynamic_cast<Cache*>(&cache);
   if (own == nullptr) throw std::invalid_argument("CpuBackend: the cache was made by another backend");
   if (tokens.empty()) throw std::invalid_argument("prefill: no tokens");
+  // Checked up front so that a bad id in a later chunk leaves the cache untouched.
+  for (const int32_t id : tokens) {
+    if (id < 0 || id >= config().vocab_size) {
+      throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                  std::to_string(config().vocab_size));
+    }
+  }
   const std::size_t vocab = config().vocab_size;
   const std::size_t rows_out = which == LogitsFor::All ? tokens.size() : 1;
   if (logits.size() < rows_out * vocab) throw std::invalid_argument("prefill: logits buffer too small");

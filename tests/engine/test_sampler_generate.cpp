@@ -193,6 +193,16 @@ TEST_F(GenerateTest, BadInputIsAClearError) {
   }
 }
 
+TEST_F(GenerateTest, BadIdLeavesTheCacheUntouched) {
+  auto& backend = model_->backend();
+  auto cache = backend.new_cache();
+  std::vector<int32_t> ids(300, 5);
+  ids.back() = -1;
+  std::vector<float> logits(backend.config().vocab_size);
+  EXPECT_THROW(backend.prefill(*cache, ids, LogitsFor::Last, logits), std::invalid_argument);
+  EXPECT_EQ(cache->length(), 0);
+}
+
 TEST_F(GenerateTest, PrefillInPiecesEqualsPrefillAtOnce) {
   // KV-cache reuse: 10 tokens then 1 + decode steps give the same logits as one pass.
   auto& backend = model_->backend();
