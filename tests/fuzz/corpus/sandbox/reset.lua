@@ -1,0 +1,2 @@
+--reset
+return x == nil
