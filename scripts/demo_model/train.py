@@ -1,0 +1,354 @@
+"""Trains the demo model: a sentencepiece tokenizer on the synthetic corpus, then a small InternLM2-architecture
+model (same tensor names, packed wqkv layout, RMSNorm, SwiGLU, rotate-half RoPE) on the CPU, and writes the HF
+on-disk format our engine loads: config.json, model.safetensors (bf16), tokenizer.model, tokenizer_config.json.
+
+Seeded, and single-threaded by default (OpenMP threads fighting over two busy cores made each step 20x slower),
+so a rerun with the same data and seed repeats the same arithmetic. Loss is taken on the model's own turns only.
+
+    /usr/bin/python3 scripts/demo_model/train.py --data build/demo-data --out models/demo
+"""
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import io
+import json
+import math
+import pathlib
+import random
+import sys
+import time
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import protocol  # noqa: E402
+import safetensors_writer  # noqa: E402
+
+SPECIAL_NAMES = [name for _, name in protocol.SPECIALS]
+
+
+# ---------------------------------------------------------------------------------------------------- tokenizer
+def split_special(text):
+    """Splits text into (piece, is_special) runs at the protocol's special tokens."""
+    out, i = [], 0
+    while i < len(text):
+        best = None
+        for name in SPECIAL_NAMES:
+            j = text.find(name, i)
+            if j >= 0 and (best is None or j < best[0]):
+                best = (j, name)
+        if best is None:
+            out.append((text[i:], False))
+            break
+        if best[0] > i:
+            out.append((text[i:best[0]], False))
+        out.append((best[1], True))
+        i = best[0] + len(best[1])
+    return out
+
+
+def train_tokenizer(conversations, vocab_size, seed):
+    """BPE with byte fallback and split digits; the six protocol tokens and the newline are user-defined pieces
+    (a newline never merges, so a turn's header and its content tokenize the same apart as together)."""
+    rng = random.Random(seed)
+    sample = rng.sample(conversations, min(len(conversations), 1500))
+    sentences = []
+    for conv in sample:
+        text = "".join(s for s, _ in conv["segments"])
+        for piece, special in split_special(text):
+            if not special:
+                sentences.extend(line for line in piece.split("\n") if line)
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size, model_type="bpe",
+        user_defined_symbols=[raw for raw, _ in protocol.SPECIALS] + ["\n"], byte_fallback=True,
+        add_dummy_prefix=False, normalization_rule_name="identity", remove_extra_whitespaces=False,
+        split_digits=True, split_by_whitespace=False, allow_whitespace_only_pieces=True, character_coverage=1.0, num_threads=1,
+        max_sentence_length=16384, minloglevel=2)
+    return model.getvalue()
+
+
+class Tokenizer:
+    def __init__(self, proto):
+        self.sp = spm.SentencePieceProcessor(model_proto=proto)
+        self.special_ids = {name: self.sp.piece_to_id(raw) for raw, name in protocol.SPECIALS}
+
+    def encode(self, text):
+        ids = []
+        for piece, special in split_special(text):
+            ids.extend([self.special_ids[piece]] if special else self.sp.encode(piece))
+        return ids
+
+
+def tokenizer_config(tok):
+    entry = lambda content: {"content": content, "lstrip": False, "normalized": False, "rstrip": False,  # noqa: E731
+                             "single_word": False, "special": True}
+    added = {"0": entry("<unk>"), "1": entry("<s>"), "2": entry("</s>")}
+    for raw, name in protocol.SPECIALS:
+        added[str(tok.special_ids[name])] = entry(name)
+    return {"add_bos_token": True, "add_eos_token": False, "added_tokens_decoder": added,
+            "additional_special_tokens": ["<|im_start|>", "<|im_end|>", "<|action_start|>", "<|action_end|>",
+                                          "<|interpreter|>", "<|plugin|>"],
+            "bos_token": "<s>", "clean_up_tokenization_spaces": False, "eos_token": "</s>", "pad_token": "</s>",
+            "tokenizer_class": "InternLM2Tokenizer", "unk_token": "<unk>"}
+
+
+# -------------------------------------------------------------------------------------------------------- model
+class Config:
+    def __init__(self, vocab, hidden, layers, heads, kv_heads, intermediate, rope_theta=10000.0):
+        self.vocab, self.hidden, self.layers = vocab, hidden, layers
+        self.heads, self.kv_heads, self.intermediate = heads, kv_heads, intermediate
+        self.head_dim = hidden // heads
+        self.rope_theta = rope_theta
+
+    def hf(self, max_positions):
+        return {"architectures": ["InternLM2ForCausalLM"], "model_type": "internlm2", "bias": False,
+                "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 2, "hidden_act": "silu",
+                "hidden_size": self.hidden, "initializer_range": 0.02, "intermediate_size": self.intermediate,
+                "max_position_embeddings": max_positions, "num_attention_heads": self.heads,
+                "num_hidden_layers": self.layers, "num_key_value_heads": self.kv_heads, "rms_norm_eps": 1e-5,
+                "rope_scaling": None, "rope_theta": self.rope_theta, "tie_word_embeddings": False,
+                "torch_dtype": "bfloat16", "use_cache": True, "vocab_size": self.vocab}
+
+
+def rms_norm(x, w, eps=1e-5):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def rope(x, pos, theta):
+    """Rotate-half RoPE over the full head dim. x: [B, H, T, D]; pos: [T] absolute positions."""
+    d = x.shape[-1]
+    inv = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
+    ang = pos.float()[:, None] * inv[None, :]  # [T, D/2]
+    cos = torch.cat([ang.cos(), ang.cos()], -1)
+    sin = torch.cat([ang.sin(), ang.sin()], -1)
+    x1, x2 = x[..., : d // 2], x[..., d // 2:]
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
+class Model(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        g = lambda *s: torch.nn.Parameter(torch.randn(*s) * 0.02)  # noqa: E731
+        self.params = torch.nn.ParameterDict()
+        p = self.params
+        p["tok"] = g(c.vocab, c.hidden)
+        qkv_rows = (c.heads + 2 * c.kv_heads) * c.head_dim
+        for i in range(c.layers):
+            p[f"an{i}"] = torch.nn.Parameter(torch.ones(c.hidden))
+            p[f"wqkv{i}"] = g(qkv_rows, c.hidden)
+            p[f"wo{i}"] = torch.nn.Parameter(torch.randn(c.hidden, c.heads * c.head_dim) * 0.02 / math.sqrt(2 * c.layers))
+            p[f"fn{i}"] = torch.nn.Parameter(torch.ones(c.hidden))
+            p[f"w1{i}"] = g(c.intermediate, c.hidden)
+            p[f"w3{i}"] = g(c.intermediate, c.hidden)
+            p[f"w2{i}"] = torch.nn.Parameter(torch.randn(c.hidden, c.intermediate) * 0.02 / math.sqrt(2 * c.layers))
+        p["norm"] = torch.nn.Parameter(torch.ones(c.hidden))
+        p["out"] = g(c.vocab, c.hidden)
+
+    def split_qkv(self, qkv):
+        """qkv: [B, T, (nh + 2 nkv) d] in InternLM2's grouping (per KV head: g query heads, key, value)."""
+        c = self.c
+        b, t, _ = qkv.shape
+        grp = c.heads // c.kv_heads
+        qkv = qkv.view(b, t, c.kv_heads, grp + 2, c.head_dim)
+        q = qkv[:, :, :, :grp].reshape(b, t, c.heads, c.head_dim).transpose(1, 2)  # [B, nh, T, d]
+        k = qkv[:, :, :, grp].transpose(1, 2)  # [B, nkv, T, d]
+        v = qkv[:, :, :, grp + 1].transpose(1, 2)
+        return q, k, v
+
+    def forward(self, prefix, suffix, where):
+        """prefix: [P] token ids shared by every row; suffix: [B, S] ids; where: [B, S] bool, the positions whose
+        next token is trained. Returns the logits [N, V] of those positions. The prefix is computed once (batch
+        1) and its keys and values broadcast to every row."""
+        c, p = self.c, self.params
+        P = prefix.shape[0]
+        B, S = suffix.shape
+        grp = c.heads // c.kv_heads
+        hp = p["tok"][prefix][None]  # [1, P, H]
+        hs = p["tok"][suffix]  # [B, S, H]
+        pos_p = torch.arange(P)
+        pos_s = torch.arange(P, P + S)
+        causal_p = torch.full((P, P), float("-inf")).triu(1)
+        causal_s = torch.full((S, S), float("-inf")).triu(1)
+        for i in range(c.layers):
+            xp = rms_norm(hp, p[f"an{i}"])
+            xs = rms_norm(hs, p[f"an{i}"])
+            qp, kp, vp = self.split_qkv(xp @ p[f"wqkv{i}"].T)
+            qs, ks, vs = self.split_qkv(xs @ p[f"wqkv{i}"].T)
+            qp, kp = rope(qp, pos_p, c.rope_theta), rope(kp, pos_p, c.rope_theta)
+            qs, ks = rope(qs, pos_s, c.rope_theta), rope(ks, pos_s, c.rope_theta)
+            kp, vp = kp.repeat_interleave(grp, 1), vp.repeat_interleave(grp, 1)  # [1, nh, P, d]
+            ks, vs = ks.repeat_interleave(grp, 1), vs.repeat_interleave(grp, 1)  # [B, nh, S, d]
+            scale = 1.0 / math.sqrt(c.head_dim)
+            ap = torch.softmax(qp @ kp.transpose(-1, -2) * scale + causal_p, -1) @ vp  # [1, nh, P, d]
+            # Debian's torch has no fast batched matmul: the prefix part runs as one 2-D product per head
+            # ([B*S, d] x [d, P]), the suffix's own part as a batched product of small matrices.
+            qs_h = qs.transpose(0, 1).reshape(c.heads, B * S, c.head_dim)  # [nh, B*S, d]
+            s_pre = torch.stack([q @ k.T for q, k in zip(qs_h.unbind(0), kp[0].unbind(0))]) * scale  # [nh, B*S, P]
+            s_own = (qs.reshape(B * c.heads, S, -1).bmm(ks.reshape(B * c.heads, S, -1).transpose(1, 2).contiguous())
+                     .view(B, c.heads, S, S) * scale + causal_s)  # [B, nh, S, S]
+            s_own = s_own.transpose(0, 1).reshape(c.heads, B * S, S)  # [nh, B*S, S]
+            w = torch.softmax(torch.cat([s_pre, s_own], -1), -1)
+            w_pre, w_own = w[..., :P], w[..., P:]
+            o_pre = torch.stack([w_ @ v for w_, v in zip(w_pre.unbind(0), vp[0].unbind(0))])  # [nh, B*S, d]
+            w_own = w_own.reshape(c.heads, B, S, S).transpose(0, 1).reshape(B * c.heads, S, S)
+            o_own = w_own.contiguous().bmm(vs.reshape(B * c.heads, S, -1)).view(B, c.heads, S, -1)
+            as_ = o_pre.view(c.heads, B, S, -1).transpose(0, 1) + o_own  # [B, nh, S, d]
+            hp = hp + ap.transpose(1, 2).reshape(1, P, -1) @ p[f"wo{i}"].T
+            hs = hs + as_.transpose(1, 2).reshape(B, S, -1) @ p[f"wo{i}"].T
+            for name in ("hp", "hs"):
+                h = hp if name == "hp" else hs
+                x = rms_norm(h, p[f"fn{i}"])
+                h = h + (F.silu(x @ p[f"w1{i}"].T) * (x @ p[f"w3{i}"].T)) @ p[f"w2{i}"].T
+                if name == "hp":
+                    hp = h
+                else:
+                    hs = h
+        return rms_norm(hs[where], p["norm"]) @ p["out"].T
+
+    def hf_tensors(self):
+        c, p = self.c, self.params
+        t = {"model.tok_embeddings.weight": p["tok"], "model.norm.weight": p["norm"], "output.weight": p["out"]}
+        for i in range(c.layers):
+            pre = f"model.layers.{i}."
+            t[pre + "attention_norm.weight"] = p[f"an{i}"]
+            t[pre + "attention.wqkv.weight"] = p[f"wqkv{i}"]
+            t[pre + "attention.wo.weight"] = p[f"wo{i}"]
+            t[pre + "ffn_norm.weight"] = p[f"fn{i}"]
+            t[pre + "feed_forward.w1.weight"] = p[f"w1{i}"]
+            t[pre + "feed_forward.w2.weight"] = p[f"w2{i}"]
+            t[pre + "feed_forward.w3.weight"] = p[f"w3{i}"]
+        return {k: v.detach() for k, v in t.items()}
+
+
+# ----------------------------------------------------------------------------------------------------- training
+def encode_conversations(conversations, tok):
+    """Each conversation as (ids, trained mask), BOS first; checks that encoding the segments one by one gives the
+    same ids as encoding the whole text (what the engine does with a prompt)."""
+    out = []
+    for n, conv in enumerate(conversations):
+        ids, mask = [1], [False]
+        for text, trained in conv["segments"]:
+            piece = tok.encode(text)
+            ids.extend(piece)
+            mask.extend([trained] * len(piece))
+        if n < 50:
+            whole = [1] + tok.encode("".join(s for s, _ in conv["segments"]))
+            if whole != ids:
+                raise SystemExit("segment-wise and whole-text tokenization differ: fix the tokenizer settings")
+        out.append((ids, mask))
+    return out
+
+
+def common_prefix(seqs):
+    first = seqs[0][0]
+    n = len(first)
+    for ids, _ in seqs[1:]:
+        m = 0
+        while m < n and m < len(ids) and ids[m] == first[m]:
+            m += 1
+        n = m
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder written by gen_data.py")
+    ap.add_argument("--out", required=True, help="checkpoint folder to write")
+    ap.add_argument("--vocab", type=int, default=1024)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=2)
+    ap.add_argument("--kv-heads", type=int, default=1)
+    ap.add_argument("--intermediate", type=int, default=384)
+    ap.add_argument("--steps", type=int, default=360)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1234)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    data = pathlib.Path(args.data)
+    conversations = [json.loads(line) for line in open(data / "train.jsonl", encoding="utf-8")]
+    t0 = time.time()
+    proto = train_tokenizer(conversations, args.vocab, args.seed)
+    tok = Tokenizer(proto)
+    seqs = encode_conversations(conversations, tok)
+    P = common_prefix(seqs)
+    prefix = torch.tensor(seqs[0][0][:P])
+    suffixes = [(ids[P:], mask[P:]) for ids, mask in seqs]
+    lengths = [len(s) for s, _ in suffixes]
+    print(f"tokenizer: {tok.sp.get_piece_size()} pieces ({time.time() - t0:.0f} s); shared prefix {P} tokens; "
+          f"suffix tokens mean {np.mean(lengths):.0f}, max {max(lengths)}", flush=True)
+
+    cfg = Config(tok.sp.get_piece_size(), args.hidden, args.layers, args.heads, args.kv_heads, args.intermediate)
+    model = Model(cfg)
+    n_params = sum(v.numel() for v in model.parameters())
+    print(f"model: {n_params / 1e6:.2f} M parameters", flush=True)
+    decay = [v for k, v in model.params.items() if v.dim() == 2]
+    no_decay = [v for k, v in model.params.items() if v.dim() == 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    warmup = max(1, args.steps // 20)
+    # Batches of similar lengths (less padding): sort by length, cut into batches, shuffle the batches.
+    by_length = sorted(range(len(suffixes)), key=lambda j: (len(suffixes[j][0]), j))
+    batches = [by_length[k:k + args.batch] for k in range(0, len(by_length), args.batch)]
+    queue = []
+    t0 = time.time()
+    for step in range(args.steps):
+        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        if not queue:
+            queue = batches[:]
+            rng.shuffle(queue)
+        batch = [suffixes[j] for j in queue.pop()]
+        S = max(len(s) for s, _ in batch)
+        ids = torch.full((len(batch), S), 2, dtype=torch.long)
+        target = torch.full((len(batch), S), -100, dtype=torch.long)
+        for r, (s, m) in enumerate(batch):
+            ids[r, : len(s)] = torch.tensor(s)
+            # Position t predicts token t+1; the first suffix token is predicted from the prefix's last position,
+            # which is never a trained token (the user's turn comes first).
+            for t in range(len(s) - 1):
+                if m[t + 1]:
+                    target[r, t] = s[t + 1]
+        where = target >= 0
+        logits = model(prefix, ids, where)
+        loss = F.cross_entropy(logits, target[where])
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % 25 == 0 or step == args.steps - 1:
+            print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr:.2e}  {time.time() - t0:.0f} s", flush=True)
+    train_seconds = time.time() - t0
+
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokenizer.model").write_bytes(proto)
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config(tok), indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(cfg.hf(max_positions=4096), indent=2) + "\n")
+    (out / "generation_config.json").write_text(
+        json.dumps({"bos_token_id": 1, "eos_token_id": [2, tok.special_ids["<|im_end|>"]], "pad_token_id": 2},
+                   indent=2) + "\n")
+    safetensors_writer.write_bf16(out / "model.safetensors", model.hf_tensors())
+    stats = {"parameters": n_params, "steps": args.steps, "batch": args.batch, "train_seconds": round(train_seconds),
+             "final_loss": round(loss.item(), 4), "shared_prefix_tokens": P, "conversations": len(conversations),
+             "seed": args.seed, "threads": args.threads, "torch": torch.__version__}
+    (out / "training.json").write_text(json.dumps(stats, indent=2) + "\n")
+    print(f"wrote {out} ({train_seconds / 60:.1f} min of training)")
+
+
+if __name__ == "__main__":
+    main()
