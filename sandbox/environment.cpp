@@ -138,8 +138,8 @@ int sandbox_rep(lua_State* L) {
     const std::size_t cap = session_of(L).limits.max_string_bytes;
     if (total > static_cast<long double>(cap)) {
       return luaL_error(L,
-                        "string.rep: the result would be %f bytes; the sandbox allows strings up to %d bytes",
-                        static_cast<double>(total), static_cast<int>(cap));
+                        "string.rep: the result would be %I bytes; the sandbox allows strings up to %I bytes",
+                        static_cast<lua_Integer>(total), static_cast<lua_Integer>(cap));
     }
   }
   lua_pushvalue(L, lua_upvalueindex(1));

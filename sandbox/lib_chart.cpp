@@ -51,6 +51,12 @@ std::vector<std::string> labels_option(lua_State* L, const char* key, const Data
   return out;
 }
 
+bool has_option(lua_State* L, const char* key) {
+  const bool present = lua_getfield(L, kOpts, key) != LUA_TNIL;
+  lua_pop(L, 1);
+  return present;
+}
+
 const DataFrame* data_option(lua_State* L) {
   lua_getfield(L, kOpts, "data");
   const DataFrame* frame = nullptr;
@@ -122,16 +128,13 @@ int draw(lua_State* L, ChartKind kind) {
       break;
     case ChartKind::Bar:
     case ChartKind::Pie: {
-      spec.labels = labels_option(L, "labels", frame);
-      if (spec.labels.empty()) spec.labels = labels_option(L, "x", frame);
-      spec.values = numbers_option(L, "values", frame, false);
-      if (spec.values.empty()) spec.values = numbers_option(L, "y", frame, true);
+      spec.labels = labels_option(L, has_option(L, "labels") ? "labels" : "x", frame);
+      spec.values = numbers_option(L, has_option(L, "values") ? "values" : "y", frame, true);
       break;
     }
     case ChartKind::Histogram:
-      spec.values = numbers_option(L, "values", frame, false);
-      if (spec.values.empty()) spec.values = numbers_option(L, "column", frame, false);
-      if (spec.values.empty()) spec.values = numbers_option(L, "x", frame, true);
+      spec.values = numbers_option(
+          L, has_option(L, "values") ? "values" : (has_option(L, "column") ? "column" : "x"), frame, true);
       spec.bins = static_cast<int>(number_field(L, kOpts, "bins", 10));
       break;
   }
