@@ -1,0 +1,91 @@
+// Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs) and the web
+// page in headless Chromium through playwright-core (e2e/web_page.mjs). They need node, the npm packages that
+// scripts/setup-npm-server installs, and (for the page) Debian's chromium; without them the tests skip and
+// say why.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "server_harness.h"
+
+namespace agentrt::testing {
+namespace {
+
+const std::filesystem::path kE2eDir = std::filesystem::path(AGENTRT_SOURCE_DIR) / "tests/server/e2e";
+
+struct NodeRun {
+  int status = -1;
+  std::string out;
+};
+
+NodeRun run_node(const std::string& script, const std::string& env) {
+  const std::string cmd = "cd '" + kE2eDir.string() + "' && " + env + " node " + script + " 2>&1";
+  NodeRun r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+// Why the node tests cannot run here, or "" when they can.
+std::string node_missing(const std::string& package) {
+  if (std::system("command -v node > /dev/null 2>&1") != 0) return "node is not installed";
+  if (!std::filesystem::exists(kE2eDir / "node_modules" / package / "package.json")) {
+    return "tests/server/e2e/node_modules/" + package + " is missing: run scripts/setup-npm-server";
+  }
+  return "";
+}
+
+std::string plugin_call(const std::string& expression) {
+  return "<|action_start|><|plugin|>\n{\"name\": \"calculator\", \"parameters\": {\"expression\": \"" +
+         expression + "\"}}<|action_end|>";
+}
+
+TEST(EndToEnd, OfficialOpenAIClient) {
+  if (const auto why = node_missing("openai"); !why.empty()) GTEST_SKIP() << why;
+  server::ServerOptions o;
+  o.api_key = "e2e-key";
+  // In the order openai_client.mjs asks: plain chat, tool call, streamed tool call (twice), answer after the
+  // tool result, named tool_choice (a continuation of the prefilled call).
+  ScriptedServer s(
+      {"Hello from AgentRT.", "Let me compute." + plugin_call("6*7"), "Adding them." + plugin_call("2+3"),
+       plugin_call("9-4"), "2+3 = 5.", "{\"expression\": \"1+1\"}}<|action_end|>"},
+      o);
+  const auto r = run_node("openai_client.mjs", "BASE_URL=" + s.server->base_url() + " API_KEY=e2e-key");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all openai client steps passed"), std::string::npos) << r.out;
+  // The tool result reached the model as an environment turn.
+  const auto prompts = s.backend->prompts();
+  ASSERT_GE(prompts.size(), 5u);
+  EXPECT_NE(prompts[4].find("<|im_start|>environment name=<|plugin|>\n5<|im_end|>"), std::string::npos)
+      << prompts[4];
+}
+
+TEST(EndToEnd, WebPageInHeadlessChromium) {
+  if (const auto why = node_missing("playwright-core"); !why.empty()) GTEST_SKIP() << why;
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
+  server::ServerOptions o;
+  o.api_key = "page-key";
+  o.tools = {"calculator"};
+  ScriptedServer s({"I will use the calculator." + plugin_call("6*7"), "6*7 is 42."}, o);
+  const auto chart = fresh_dir("chart") / "sales.svg";
+  std::ofstream(chart)
+      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 "
+         "120\"><rect x=\"10\" y=\"40\" width=\"50\" height=\"80\" fill=\"#2e90fa\"/><rect x=\"80\" "
+         "y=\"10\" width=\"50\" height=\"110\" fill=\"#12b76a\"/></svg>";
+  const auto r = run_node("web_page.mjs", "BASE_URL=" + s.server->base_url() + " API_KEY=page-key CHART='" +
+                                              chart.string() + "'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all web page steps passed"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace agentrt::testing
