@@ -54,6 +54,12 @@ MarkerIds LocalEngineBackend::marker_ids() const {
 
 Completion LocalEngineBackend::generate(const std::string& prompt, const GenerationParams& params,
                                         const ChunkCallback& on_chunk) {
+  return generate_with(prompt, params, on_chunk, nullptr);
+}
+
+Completion LocalEngineBackend::generate_with(const std::string& prompt, const GenerationParams& params,
+                                             const ChunkCallback& on_chunk,
+                                             engine::LogitsProcessor* processor) {
   std::lock_guard lock(mutex_);
   const auto& tok = model_->tokenizer();
   engine::GenerateOptions options;
@@ -67,6 +73,7 @@ Completion LocalEngineBackend::generate(const std::string& prompt, const Generat
   options.sampling.seed = params.seed;
   options.stop_strings = params.stop;
   options.stop_ids = params.stop_ids;
+  options.logits_processor = processor;
   // The protocol's end of turn (spec §1), whatever the caller asked for.
   options.stop_ids.push_back(tok.eos_id());
   if (const auto im_end = tok.special_id("<|im_end|>")) options.stop_ids.push_back(*im_end);

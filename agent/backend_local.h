@@ -11,6 +11,7 @@
 #include "agent/llm_backend.h"
 
 namespace agentrt::engine {
+class LogitsProcessor;
 class Model;
 class Tokenizer;
 }  // namespace agentrt::engine
@@ -35,6 +36,9 @@ class LocalEngineBackend : public LLMBackend {
   Completion generate(const std::string& prompt, const GenerationParams& params,
                       const ChunkCallback& on_chunk) override;
   MarkerIds marker_ids() const override;
+  // generate() with a logits processor (e.g. a tool-call constraint) consulted at every step; may be null.
+  Completion generate_with(const std::string& prompt, const GenerationParams& params,
+                           const ChunkCallback& on_chunk, engine::LogitsProcessor* processor);
 
   const engine::Tokenizer& tokenizer() const;
   // What was loaded: shape, dtype, memory, time.

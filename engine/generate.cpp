@@ -55,7 +55,9 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
       const int32_t last[] = {context.back()};
       backend_->decode(caches, last, logits);
     }
+    if (options.logits_processor != nullptr) options.logits_processor->process(logits);
     const int32_t id = sampler.sample(logits, context, result.ids);
+    if (options.logits_processor != nullptr) options.logits_processor->accept(id);
     if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
       result.finish_reason = "stop";
       result.stop = tokenizer_->token_text(id);

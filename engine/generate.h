@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/logits_processor.h"
 #include "engine/sampler.h"
 #include "engine/tokenizer.h"
 
@@ -19,6 +20,9 @@ struct GenerateOptions {
   SamplingParams sampling;
   std::vector<int32_t> stop_ids;          // a sampled stop id ends generation and is not part of the output
   std::vector<std::string> stop_strings;  // the output ends before the first occurrence of any of these
+  // Sees the logits of every step before penalties and sampling, and every chosen token (stop ids too).
+  // Not owned; may be null.
+  LogitsProcessor* logits_processor = nullptr;
 };
 
 // One generated token and the text released with it (possibly empty while text is held back). The last event

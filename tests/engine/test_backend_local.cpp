@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/backend_local.h"
+#include "engine/logits_processor.h"
 #include "engine/tokenizer.h"
 #include "tests/engine/test_support.h"
 
@@ -74,6 +75,35 @@ TEST(LocalEngineBackend, CancelAndStopStrings) {
   const auto cancelled =
       backend.generate("hello", GenerationParams{}, [&](const TokenChunk&) { return ++calls < 2; });
   EXPECT_EQ(cancelled.finish_reason, "cancelled");
+}
+
+// Lets only <|im_end|> through after two free tokens.
+class EndAfterTwo : public engine::LogitsProcessor {
+ public:
+  explicit EndAfterTwo(int32_t im_end) : im_end_(im_end) {}
+  void process(std::span<float> logits) override {
+    if (seen_ < 2) return;
+    for (std::size_t i = 0; i < logits.size(); ++i) {
+      if (static_cast<int32_t>(i) != im_end_) logits[i] = -1e30f;
+    }
+  }
+  void accept(int32_t) override { ++seen_; }
+
+ private:
+  int32_t im_end_;
+  int seen_ = 0;
+};
+
+TEST(LocalEngineBackend, GenerateWithALogitsProcessor) {
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+  const int32_t im_end = *backend.tokenizer().special_id("<|im_end|>");
+  EndAfterTwo processor(im_end);
+  GenerationParams params;
+  params.max_tokens = 10;
+  const auto completion = backend.generate_with("hello", params, {}, &processor);
+  EXPECT_EQ(completion.ids.size(), 2u);
+  EXPECT_EQ(completion.finish_reason, "stop");
+  EXPECT_EQ(completion.stop, "<|im_end|>");
 }
 
 TEST(LocalEngineBackend, MissingModelIsAClearError) {

@@ -1,6 +1,7 @@
 // The sampler's rules and the streaming generate loop (stop ids, stop strings, cancellation).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 #include "engine/generate.h"
@@ -171,6 +172,36 @@ TEST_F(GenerateTest, StopStringCutsTheTextAndIsNeverStreamed) {
   std::string streamed;
   for (const auto& e : events) streamed += e.text;
   EXPECT_EQ(streamed, result.text);
+}
+
+// Forces one token and records what it was told.
+class ForceToken : public LogitsProcessor {
+ public:
+  explicit ForceToken(int32_t token) : token_(token) {}
+  void process(std::span<float> logits) override {
+    ++processed;
+    for (std::size_t i = 0; i < logits.size(); ++i) {
+      if (static_cast<int32_t>(i) != token_) logits[i] = -INFINITY;
+    }
+  }
+  void accept(int32_t token) override { accepted.push_back(token); }
+  int processed = 0;
+  std::vector<int32_t> accepted;
+
+ private:
+  int32_t token_;
+};
+
+TEST_F(GenerateTest, LogitsProcessorMasksEveryStep) {
+  ForceToken force(77);
+  GenerateOptions options;
+  options.max_tokens = 6;
+  options.sampling.temperature = 1.0f;
+  options.logits_processor = &force;
+  const auto result = run(options);
+  EXPECT_EQ(result.ids, std::vector<int32_t>(6, 77));
+  EXPECT_EQ(force.processed, 6);
+  EXPECT_EQ(force.accepted, std::vector<int32_t>(6, 77));
 }
 
 TEST_F(GenerateTest, CallbackCancels) {

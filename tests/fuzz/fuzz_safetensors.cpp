@@ -1,5 +1,6 @@
-// libFuzzer target: the safetensors header parser must reject any byte string with CheckpointError, never crash,
-// hang or read outside the input. Built when AGENTRT_FUZZ is ON with clang (tests/engine/CMakeLists.txt).
+// libFuzzer target: the safetensors header parser must reject any byte string with CheckpointError, never
+// crash, hang or read outside the input. Built when AGENTRT_FUZZ is ON with clang
+// (tests/engine/CMakeLists.txt).
 #include <cstddef>
 #include <cstdint>
 #include <span>
