@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -160,6 +161,7 @@ TEST(Session, HostMemoryStaysFlatAcross10000Cells) {
     ASSERT_EQ(r.ok, i % 100 != 0);
   }
   const std::size_t after = resident_bytes();
+  std::printf("host RSS after 1000 cells: %zu bytes, after 10000: %zu bytes\n", before, after);
   EXPECT_LT(after, before + (std::size_t{1} << 20))
       << "host grew from " << before << " to " << after << " bytes";
 }
