@@ -130,11 +130,16 @@ PlanMatch match_plans(std::vector<PlanStep> predicted, std::vector<PlanStep> ref
     if (predicted.empty() && reference.empty()) m.precision = m.recall = m.f1_score = 1;
     return m;
   }
+  // A reference step without arguments ("{}") can only be judged by its name: word overlap with a str plan's
+  // line would always be 0 there, where T-Eval's embeddings still see two short texts as somewhat alike.
+  std::vector<bool> has_args(reference.size());
+  for (size_t j = 0; j < reference.size(); ++j) has_args[j] = !words_of(reference[j].args).empty();
   std::vector<std::vector<double>> w(predicted.size(), std::vector<double>(reference.size(), 0.0));
   for (size_t i = 0; i < predicted.size(); ++i) {
     for (size_t j = 0; j < reference.size(); ++j) {
-      const double score = lexical_similarity(predicted[i].name, reference[j].name) * weights.name +
-                           lexical_similarity(predicted[i].args, reference[j].args) * weights.args;
+      const double args = has_args[j] ? lexical_similarity(predicted[i].args, reference[j].args) : 1.0;
+      const double score =
+          lexical_similarity(predicted[i].name, reference[j].name) * weights.name + args * weights.args;
       if (score > weights.threshold) {
         // Among equally good matchings (repeated identical steps), prefer the one that keeps the order.
         const double order_penalty = 1e-9 * std::abs(static_cast<double>(i) - static_cast<double>(j));

@@ -333,6 +333,22 @@ TEST(TevalPlan, StrPlansAreReadLineByLineByApiName) {
   EXPECT_DOUBLE_EQ(metric(none, "parse_rate"), 0.0);
 }
 
+TEST(TevalPlan, AReferenceStepWithoutArgumentsMatchesByName) {
+  const Json ref = Json::parse(R"([{"id": 0, "name": "Time.weekday", "args": {}},
+                                   {"id": 1, "name": "Arxiv.search", "args": {"query": "solar"}}])");
+  // The str line shares no word with "{}"; the name alone decides: 0.75 + 0.25.
+  const auto steps = plan_steps_from_text("Use Time.weekday to get today\nUse Arxiv.search for solar papers",
+                                          {"Time.weekday", "Arxiv.search"});
+  const auto m = match_plans(steps, plan_steps_from_list(ref));
+  EXPECT_EQ(m.pred_to_reference, (std::vector<int>{0, 1}));
+  EXPECT_DOUBLE_EQ(m.f1_score, 1.0);
+  // A JSON step with arguments the reference lacks still matches; one with another name does not.
+  const Json pred = Json::parse(R"([{"id": 0, "name": "Time.weekday", "args": {"tz": "UTC"}},
+                                    {"id": 1, "name": "Time.now", "args": {}}])");
+  EXPECT_EQ(match_plans(plan_steps_from_list(pred), plan_steps_from_list(ref)).pred_to_reference,
+            (std::vector<int>{0, -1}));
+}
+
 TEST(TevalPlan, TheEarliestApiInALineNamesTheStep) {
   const auto steps =
       plan_steps_from_text("Use Arxiv.search after Airbnb.get_reviews. Then Airbnb.get_reviews",
