@@ -1,6 +1,7 @@
 #include "apps/app_common.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -8,12 +9,18 @@
 #include <iterator>
 #include <sstream>
 
+#include "agent/backend_local.h"
 #include "agent/backend_remote.h"
 #include "agent/backend_scripted.h"
+#include "tools/mcp_tool.h"
 
 namespace agentrt::apps {
 
 void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
+  cmd->add_option("--model", flags.model,
+                  "Checkpoint folder (HF InternLM2 format) to run in process on the CPU engine "
+                  "(default, without --endpoint or --script: the bundled demo model, models/demo)");
+  cmd->add_option("--threads", flags.threads, "CPU threads of the local engine (default: all)");
   cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
   cmd->add_option("--endpoint", flags.endpoint,
                   "URL of an OpenAI-compatible server (lmdeploy, vLLM, llama-server), e.g. http://127.0.0.1:23333");
@@ -22,10 +29,48 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
   cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")->capture_default_str();
 }
 
+std::filesystem::path demo_model_dir() {
+  namespace fs = std::filesystem;
+  const auto has_model = [](const fs::path& dir) {
+    std::error_code ec;
+    return fs::exists(dir / "config.json", ec) && fs::exists(dir / "model.safetensors", ec);
+  };
+  if (const char* env = std::getenv("AGENTRT_DEMO_MODEL"); env != nullptr && *env != '\0') return env;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path() / ".." / "models" / "demo");
+    candidates.push_back(exe.parent_path() / ".." / ".." / "models" / "demo");
+  }
+  candidates.push_back(fs::current_path(ec) / "models" / "demo");
+  for (const auto& dir : candidates) {
+    if (has_model(dir)) return fs::weakly_canonical(dir, ec);
+  }
+  return {};
+}
+
 std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
-  const int chosen = !flags.script.empty() + !flags.endpoint.empty();
-  if (chosen > 1) throw std::invalid_argument("choose one backend: --script or --endpoint, not both");
-  if (!flags.script.empty()) return agent::ScriptedBackend::from_file(flags.script);
+  const int chosen = !flags.script.empty() + !flags.endpoint.empty() + !flags.model.empty();
+  if (chosen > 1)
+    throw std::invalid_argument("choose one backend: --model, --endpoint or --script, not several");
+  if (flags.threads < 0) throw std::invalid_argument("--threads must be 0 (all) or more");
+  if (chosen == 0 || !flags.model.empty()) {
+    std::filesystem::path dir = flags.model;
+    if (dir.empty()) {
+      dir = demo_model_dir();
+      if (dir.empty()) {
+        throw std::invalid_argument(
+            "no model backend given and the bundled demo model (models/demo) was not found: pass --model DIR, "
+            "--endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies), or set "
+            "AGENTRT_DEMO_MODEL");
+      }
+    }
+    agent::LocalEngineOptions o;
+    o.threads = flags.threads;
+    o.progress = false;
+    return std::make_unique<agent::LocalEngineBackend>(dir, o);
+  }
   if (!flags.endpoint.empty()) {
     agent::RemoteBackendOptions o;
     o.endpoint = flags.endpoint;
@@ -43,8 +88,7 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
     o.read_timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_s * 1000));
     return std::make_unique<agent::RemoteBackend>(o);
   }
-  throw std::invalid_argument(
-      "no model backend given: pass --endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies)");
+  return agent::ScriptedBackend::from_file(flags.script);  // the one backend left
 }
 
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
@@ -54,6 +98,10 @@ void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
   }
   cmd->add_option("--tools-config", flags.tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
   cmd->add_option("--workspace", flags.workspace, "Folder the tools read and write files in (default: current folder)");
+  if (with_list) {
+    cmd->add_option("--mcp-config", flags.mcp_config,
+                    "JSON file of MCP servers ({\"mcpServers\": {...}}) whose tools are offered as <server>.<tool>");
+  }
 }
 
 tools::ToolsConfig make_tools_config(const ToolFlags& flags) {
@@ -86,6 +134,11 @@ std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags) {
     }
   }
   for (const auto& name : names) registry->add(tools::make_tool(name, config));
+  if (!flags.mcp_config.empty()) {
+    auto loaded = tools::load_mcp_tools(read_json_file(flags.mcp_config));
+    for (const auto& error : loaded.errors) std::fprintf(stderr, "agentrt: warning: %s\n", error.c_str());
+    for (auto& tool : loaded.tools) registry->add(std::move(tool));
+  }
   return registry;
 }
 

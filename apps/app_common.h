@@ -17,6 +17,8 @@
 namespace agentrt::apps {
 
 struct BackendFlags {
+  std::string model;       // --model DIR: a checkpoint run in process on our engine (default: the demo model)
+  int threads = 0;         // --threads N: CPU threads of the local engine (0: all)
   std::string script;      // --script FILE: scripted replies (JSON list of strings)
   std::string endpoint;    // --endpoint URL: OpenAI-compatible server
   std::string model_name;  // --model-name NAME: the served model (asked from the server when empty)
@@ -25,18 +27,25 @@ struct BackendFlags {
 };
 
 void add_backend_flags(CLI::App* cmd, BackendFlags& flags);
-// Builds the backend the flags name; throws std::invalid_argument with a clear message when none or several are given.
+// Builds the backend the flags name (the bundled demo model when none is named); throws std::invalid_argument
+// with a clear message when several are given or the demo model cannot be found.
 std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags);
+// The bundled demo model: $AGENTRT_DEMO_MODEL, else models/demo found next to the program
+// (bin/../models/demo, bin/../../models/demo: the source tree of a build folder) or in the current folder;
+// empty when none has one.
+std::filesystem::path demo_model_dir();
 
 struct ToolFlags {
   std::string tools;         // --tools a,b,c (default: every built-in tool)
   std::string tools_config;  // --tools-config FILE: {"<tool>": {settings}}
   std::string workspace;     // --workspace DIR
+  std::string mcp_config;    // --mcp-config FILE: {"mcpServers": {...}}, the shape other agent hosts use
 };
 
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list);
 tools::ToolsConfig make_tools_config(const ToolFlags& flags);
-// A registry holding the named tools (all built-in tools when the list is empty).
+// A registry holding the named tools (all built-in tools when the list is empty) and the tools of the configured
+// MCP servers; a server that cannot be used is reported on stderr and skipped.
 std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags);
 
 // Reads a whole file, or standard input for "-"; throws std::runtime_error naming the file.
