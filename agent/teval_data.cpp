@@ -29,6 +29,11 @@ constexpr std::array<KindName, 8> kKindNames = {{
     {"instruct", Task::Instruct, Format::Json},
 }};
 
+constexpr const char* kUnknownKind =
+    "cannot tell what this file evaluates from its name; T-Eval's files are instruct, plan_json, plan_str, "
+    "reason_str, retrieve_str, understand_str, reason_retrieve_understand_json and review_str (_v1, _v2, "
+    "_zh); name the kind explicitly otherwise";
+
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
@@ -289,25 +294,17 @@ Dataset read_dataset(const std::filesystem::path& path, std::optional<DataKind> 
   const std::string source = path.string();
   if (!kind) kind = kind_from_name(path.filename().string());
   if (!kind) {
-    fail(source, "",
-         "cannot tell what this file evaluates from its name; T-Eval names are instruct_v2, plan_json_v2, "
-         "plan_str_v2, "
-         "reason_str_v2, retrieve_str_v2, understand_str_v2, reason_retrieve_understand_json_v2, "
-         "review_str_v2 "
-         "(v1 and _zh too); name the kind explicitly otherwise");
+    fail(source, "", kUnknownKind);
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(source, "", std::string("cannot read: ") + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
-  Json root = Json::parse(ss.str(), nullptr, false);
-  if (root.is_discarded()) {
-    // Parse again with exceptions for the position of the first error.
-    try {
-      root = Json::parse(ss.str());
-    } catch (const Json::parse_error& e) {
-      fail(source, "", std::string("not valid JSON: ") + e.what());
-    }
+  Json root;
+  try {
+    root = Json::parse(ss.str());
+  } catch (const Json::parse_error& e) {
+    fail(source, "", std::string("not valid JSON: ") + e.what());
   }
   return parse_dataset(root, *kind, source);
 }
