@@ -1,6 +1,6 @@
-// `agentrt eval teval --data FILE... (--endpoint URL | --script FILE) --out FILE`: runs the model on T-Eval
-// data files and scores them with T-Eval's metrics. Prints the summary (JSON) on stdout and progress on
-// stderr; --out gets the summary and every sample's reply and scores.
+// `agentrt eval teval --data FILE... [--model DIR | --endpoint URL | --script FILE] --out FILE`: runs a model
+// on T-Eval data files and scores them with T-Eval's metrics. Prints the summary (JSON) on stdout and
+// progress on stderr; --out gets the summary and every sample's reply and scores.
 #include <cstdio>
 #include <fstream>
 #include <memory>

@@ -108,12 +108,14 @@ TEST(EvalCli, MalformedDataFailsBeforeAnyGenerationNamingFileAndSample) {
       << r.out;
 }
 
-TEST(EvalCli, ClearErrorsForMissingBackendAndUnknownFileKinds) {
+TEST(EvalCli, ClearErrorsForConflictingBackendsAndUnknownFileKinds) {
   const std::string data = temp_file("review_str_v2.json", kReview);
   const std::string out = temp_file("none_out.json", "");
-  const auto none = run_cli("eval teval --data '" + data + "' --out '" + out + "'");
-  EXPECT_EQ(none.status, 1);
-  EXPECT_NE(none.out.find("no model backend given"), std::string::npos) << none.out;
+  // (With no backend flag the bundled demo model runs, when it is built; two backends are always an error.)
+  const auto both = run_cli("eval teval --data '" + data + "' --script '" + data +
+                            "' --endpoint http://127.0.0.1:9 --out '" + out + "'");
+  EXPECT_EQ(both.status, 1);
+  EXPECT_NE(both.out.find("choose one backend"), std::string::npos) << both.out;
 
   const std::string odd = temp_file("answers.json", kReview);
   const std::string script = temp_file("two_replies.json", R"(["Answer: B", "Answer: E"])");
