@@ -146,15 +146,38 @@ class SessionClaim {
   std::string id_;
 };
 
+// The model as the session sees it: generations of agent runs are counted in the metrics like any other.
+class CountingBackend : public agent::LLMBackend {
+ public:
+  CountingBackend(ServedModel& model, ServerMetrics& metrics) : model_(model), metrics_(metrics) {}
+  std::string name() const override { return model_.id(); }
+  agent::MarkerIds marker_ids() const override { return model_.marker_ids(); }
+  agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
+                             const agent::ChunkCallback& on_chunk) override {
+    try {
+      agent::Completion c = model_.generate(prompt, params, on_chunk);
+      metrics_.count_generation(c.finish_reason, c.prompt_tokens, c.completion_tokens);
+      return c;
+    } catch (...) {
+      metrics_.count_generation("error", 0, 0);
+      throw;
+    }
+  }
+
+ private:
+  ServedModel& model_;
+  ServerMetrics& metrics_;
+};
+
 // Everything one run needs, kept alive until its stream ends.
 struct RunJob {
   RunRequest request;
   std::unique_ptr<SessionClaim> claim;
   std::unique_ptr<agent::ToolRegistry> registry;
-  ServedModelBackend backend;
+  CountingBackend backend;
   std::filesystem::path workspace;
 
-  RunJob(ServerState& s, RunRequest r) : request(std::move(r)), backend(*s.model) {}
+  RunJob(ServerState& s, RunRequest r) : request(std::move(r)), backend(*s.model, s.metrics) {}
 };
 
 std::unique_ptr<agent::ToolRegistry> make_registry(const ServerState& s, const RunRequest& r,

@@ -89,6 +89,8 @@ void completions(ServerState& s, const httplib::Request& req, httplib::Response&
           if (out.open) sse_done(sink);
         } catch (const ApiError& e) {
           stream_failure(s, sink, e);
+        } catch (const std::exception& e) {
+          stream_failure(s, sink, ApiError(500, std::string("internal error: ") + e.what(), "server_error"));
         }
         sink.done();
         return true;
@@ -137,6 +139,8 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
           if (out.open) sse_done(sink);
         } catch (const ApiError& e) {
           stream_failure(s, sink, e);
+        } catch (const std::exception& e) {
+          stream_failure(s, sink, ApiError(500, std::string("internal error: ") + e.what(), "server_error"));
         }
         sink.done();
         return true;

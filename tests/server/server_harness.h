@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -18,12 +19,22 @@
 
 namespace agentrt::testing {
 
+// A new empty folder, removed when the test process ends.
 inline std::filesystem::path fresh_dir(const std::string& name) {
+  struct Made {
+    std::vector<std::filesystem::path> dirs;
+    ~Made() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Made made;
   static int counter = 0;
   auto dir = std::filesystem::temp_directory_path() /
              ("agentrt-server-" + std::to_string(::getpid()) + "-" + name + "-" + std::to_string(++counter));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  made.dirs.push_back(dir);
   return dir;
 }
 
@@ -35,6 +46,8 @@ class TestServer {
     std::signal(SIGPIPE, SIG_IGN);
     options.host = "127.0.0.1";
     options.port = 0;
+    // Enough connections for the concurrency tests without 256 idle threads per test server.
+    options.threads = std::min(options.threads, 64);
     api_ = std::make_unique<server::ApiServer>(model_, std::move(options));
     port_ = api_->bind();
     thread_ = std::thread([this] { api_->run(); });
@@ -63,7 +76,8 @@ class TestServer {
 };
 
 // A server on a scripted backend: `backend` stays readable (its prompts) while the server runs.
-struct ScriptedServer {
+class ScriptedServer {
+ public:
   agent::ScriptedBackend* backend = nullptr;
   std::unique_ptr<TestServer> server;
 
@@ -71,11 +85,24 @@ struct ScriptedServer {
                           std::filesystem::path data_dir = {}) {
     auto b = std::make_unique<agent::ScriptedBackend>(std::move(replies));
     backend = b.get();
-    options.data_dir = data_dir.empty() ? fresh_dir("data") : data_dir;
+    if (data_dir.empty()) own_dir = data_dir = fresh_dir("data");
+    options.data_dir = data_dir;
     server = std::make_unique<TestServer>(
         std::make_shared<server::SerialServedModel>(std::move(b), "agentrt"), std::move(options));
   }
+  ~ScriptedServer() {
+    server.reset();
+    if (!own_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(own_dir, ec);
+    }
+  }
+  ScriptedServer(const ScriptedServer&) = delete;
+  ScriptedServer& operator=(const ScriptedServer&) = delete;
   httplib::Client client() const { return server->client(); }
+
+ private:
+  std::filesystem::path own_dir;  // a data folder made here, removed with the server
 };
 
 inline Json post_json(httplib::Client& c, const std::string& path, const Json& body, int* status = nullptr) {
