@@ -2,6 +2,7 @@
 // worker's code path without its process wrapper), must come back as a CellResult: never a crash, a C++
 // exception, a leak or memory growth past the cap. Inputs whose text starts with "--reset" reset the state
 // first.
+// fuzz-libs: agentrt_sandbox
 #include <stdlib.h>
 
 #include <cstddef>
