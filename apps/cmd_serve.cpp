@@ -15,6 +15,8 @@ namespace agentrt::apps {
 namespace {
 
 struct ServeFlags {
+  std::string model;
+  int engine_threads = 0;
   std::string script;
   std::string endpoint;
   std::string endpoint_model;
@@ -26,7 +28,8 @@ struct ServeFlags {
   std::string db;
   std::string data_dir = "agentrt-data";
   std::string model_id = "agentrt";
-  int threads = 256;
+  int http_threads = 256;
+
   std::string flavor = "internlm2";
   std::string tools;
   std::string tools_config;
@@ -37,6 +40,8 @@ struct ServeFlags {
 
 int serve(const ServeFlags& f) {
   BackendFlags bf;
+  bf.model = f.model;
+  bf.threads = f.engine_threads;
   bf.script = f.script;
   bf.endpoint = f.endpoint;
   bf.model_name = f.endpoint_model;
@@ -54,7 +59,8 @@ int serve(const ServeFlags& f) {
   }
   o.data_dir = f.data_dir;
   o.db_path = f.db;
-  o.threads = f.threads;
+  o.threads = f.http_threads;
+
   o.flavor = agent::flavor_from_string(f.flavor);
   o.max_turns = f.max_turns;
   o.max_body_bytes = f.max_body_bytes;
@@ -89,7 +95,10 @@ int serve(const ServeFlags& f) {
   server::ApiServer api(model, o);
   const int port = api.bind();
   std::printf("agentrt serve: listening on http://%s:%d (model '%s' via %s; data in %s)\n", o.host.c_str(),
-              port, model->id().c_str(), f.script.empty() ? "the remote endpoint" : "the scripted backend",
+              port, model->id().c_str(),
+              !f.script.empty()     ? "the scripted backend"
+              : !f.endpoint.empty() ? "the remote endpoint"
+                                    : "the local engine",
               o.data_dir.c_str());
   std::fflush(stdout);
   std::thread watcher([&api, signals] {
@@ -108,6 +117,10 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand(
       "serve", "Serve the model over an OpenAI-compatible HTTP API, with agent runs and a web page");
+  cmd->add_option("--model", f->model,
+                  "Run the checkpoint in DIR in process (default: the bundled demo model)");
+  cmd->add_option("--threads", f->engine_threads, "CPU threads of the local engine (0: all)")
+      ->capture_default_str();
   cmd->add_option("--script", f->script, "Replay model replies from FILE (a JSON list of strings)");
   cmd->add_option("--endpoint", f->endpoint, "URL of an OpenAI-compatible server to generate with");
   cmd->add_option("--endpoint-model", f->endpoint_model,
@@ -128,7 +141,7 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option("--db", f->db, "Session database file (default: DATA_DIR/agentrt.db)");
   cmd->add_option("--served-model-name", f->model_id, "Model name clients pass and /v1/models lists")
       ->capture_default_str();
-  cmd->add_option("--threads", f->threads, "Connections served at once")
+  cmd->add_option("--http-threads", f->http_threads, "Connections served at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--flavor", f->flavor, "Prompt flavour: internlm2 or lmdeploy")

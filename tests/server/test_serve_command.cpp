@@ -54,8 +54,11 @@ TEST(ServeCommand, ServesAndStopsOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-TEST(ServeCommand, NoBackendIsAClearError) {
-  FILE* p = popen((kBinary + " serve --port 0 2>&1").c_str(), "r");
+TEST(ServeCommand, UnloadableModelIsAClearError) {
+  // Without a backend flag serve runs the demo model; one that cannot be loaded is a clear error, not a
+  // crash.
+  FILE* p =
+      popen(("AGENTRT_DEMO_MODEL=/nonexistent-demo-model " + kBinary + " serve --port 0 2>&1").c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
   std::array<char, 512> buf{};
@@ -63,7 +66,8 @@ TEST(ServeCommand, NoBackendIsAClearError) {
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   const int raw = pclose(p);
   EXPECT_EQ(WEXITSTATUS(raw), 1);
-  EXPECT_NE(out.find("no model backend given"), std::string::npos) << out;
+  EXPECT_EQ(out.rfind("agentrt: error: ", 0), 0u) << out;
+  EXPECT_NE(out.find("/nonexistent-demo-model"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ def start_server(agentrt, replies, workdir, threads):
     with open(script, "w") as f:
         json.dump(replies, f)
     proc = subprocess.Popen([agentrt, "serve", "--script", script, "--port", "0", "--data-dir",
-                             os.path.join(workdir, "data"), "--threads", str(threads)],
+                             os.path.join(workdir, "data"), "--http-threads", str(threads)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
     m = re.search(r"http://([\d.]+):(\d+)", line)
