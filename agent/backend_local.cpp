@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "agent/tool_call_constraint.h"
 #include "engine/generate.h"
 #include "engine/model.h"
 
@@ -52,8 +53,41 @@ MarkerIds LocalEngineBackend::marker_ids() const {
   return ids;
 }
 
+std::shared_ptr<const VocabularyIndex> LocalEngineBackend::vocabulary() {
+  std::lock_guard lock(vocabulary_mutex_);
+  if (!vocabulary_) {
+    const auto& tok = model_->tokenizer();
+    std::vector<std::string> bytes(static_cast<size_t>(tok.vocab_size()));
+    std::vector<bool> control(bytes.size(), false);
+    for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+      control[static_cast<size_t>(id)] = tok.is_special(id) || id == tok.bos_id() || id == tok.eos_id();
+      if (!control[static_cast<size_t>(id)]) bytes[static_cast<size_t>(id)] = tok.token_bytes(id);
+    }
+    vocabulary_ = std::make_shared<VocabularyIndex>(std::move(bytes), std::move(control));
+  }
+  return vocabulary_;
+}
+
 Completion LocalEngineBackend::generate(const std::string& prompt, const GenerationParams& params,
                                         const ChunkCallback& on_chunk) {
+  if (params.constrain_tools.is_array() && !params.constrain_tools.empty()) {
+    const MarkerIds markers = marker_ids();
+    ToolCallConstraint constraint(vocabulary(), params.constrain_tools, markers);
+    // A prompt that already opens a plugin call (a caller forcing a call) starts the constraint inside it.
+    for (const auto& opener : {std::string("<|action_start|><|plugin|>"), std::string("[UNUSED_TOKEN_144][UNUSED_TOKEN_141]")}) {
+      if (prompt.ends_with(opener) || prompt.ends_with(opener + "\n")) {
+        for (const auto& [id, marker] : markers) {
+          if (marker == Marker::ActionStart) constraint.accept(id);
+        }
+        for (const auto& [id, marker] : markers) {
+          if (marker == Marker::Plugin) constraint.accept(id);
+        }
+        if (prompt.ends_with("\n")) constraint.accept_text("\n");
+        break;
+      }
+    }
+    return generate_with(prompt, params, on_chunk, &constraint);
+  }
   return generate_with(prompt, params, on_chunk, nullptr);
 }
 

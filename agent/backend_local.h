@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/llm_backend.h"
+#include "agent/vocabulary_index.h"
 
 namespace agentrt::engine {
 class LogitsProcessor;
@@ -32,7 +33,8 @@ class LocalEngineBackend : public LLMBackend {
   ~LocalEngineBackend() override;
 
   std::string name() const override;
-  // One generation at a time: concurrent calls wait for each other.
+  // One generation at a time: concurrent calls wait for each other. With params.constrain_tools set, every
+  // <|plugin|> call is constrained to the given tools' schemas (agent/tool_call_constraint.h).
   Completion generate(const std::string& prompt, const GenerationParams& params,
                       const ChunkCallback& on_chunk) override;
   MarkerIds marker_ids() const override;
@@ -45,9 +47,14 @@ class LocalEngineBackend : public LLMBackend {
   const std::string& summary() const;
 
  private:
+  // The vocabulary as a trie for constrained calls, built on first use.
+  std::shared_ptr<const VocabularyIndex> vocabulary();
+
   std::unique_ptr<engine::Model> model_;
   std::filesystem::path dir_;
   std::mutex mutex_;
+  std::mutex vocabulary_mutex_;
+  std::shared_ptr<const VocabularyIndex> vocabulary_;
 };
 
 }  // namespace agentrt::agent

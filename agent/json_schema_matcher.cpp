@@ -46,7 +46,7 @@ Node* CompiledSchema::make() {
   return nodes_.back().get();
 }
 
-const Node* CompiledSchema::compile(const Json& schema, int depth) {
+const Node* CompiledSchema::compile(const Json& schema, int depth, bool closed_by_default) {
   if (depth > JsonSchemaMatcher::kMaxDepth - 2) throw std::invalid_argument("schema nested too deeply to constrain");
   Node* n = make();
   if (!schema.is_object()) {
@@ -76,14 +76,12 @@ const Node* CompiledSchema::compile(const Json& schema, int depth) {
         }
       }
     }
-    const bool declared = !props.empty();
     if (schema.is_object() && schema.contains("additionalProperties")) {
       const Json& ap = schema["additionalProperties"];
       if (ap.is_object()) n->additional = compile(ap, depth + 1);
       if (ap.is_boolean() && ap.get<bool>()) n->additional = compile(Json::object(), depth + 1);
-    } else if (!declared) {
-      // An object schema without properties accepts any members (a free-form object).
-      if (depth < JsonSchemaMatcher::kMaxDepth - 3) n->additional = compile(Json::object(), depth + 1);
+    } else if (!closed_by_default && depth < JsonSchemaMatcher::kMaxDepth - 3) {
+      n->additional = compile(Json::object(), depth + 1);
     }
   }
   if (n->types & Node::kArray) {
@@ -123,7 +121,7 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::tool_call(const Json& tool
     Json params = fn.value("parameters", Json::object());
     if (!params.is_object()) params = Json::object();
     if (!params.contains("type")) params["type"] = "object";
-    s->by_name_.push_back(s->compile(params, 2));
+    s->by_name_.push_back(s->compile(params, 2, /*closed_by_default=*/true));
   }
   Node* parameters = s->make();
   parameters->by_name = true;
@@ -154,7 +152,7 @@ bool JsonSchemaMatcher::push(const Frame& f) {
 }
 
 bool JsonSchemaMatcher::whitespace(Frame& f, unsigned char c) {
-  if (!is_ws(c) || f.ws >= kMaxWhitespaceRun) return false;
+  if (!is_ws(c) || f.ws >= 1 + kWhitespacePerLevel * depth_) return false;
   ++f.ws;
   return true;
 }
@@ -269,15 +267,36 @@ int JsonSchemaMatcher::literal_match(const Frame& f) const {
 
 bool JsonSchemaMatcher::literal_can_end(const Frame& f) const { return literal_match(f) >= 0; }
 
-bool JsonSchemaMatcher::string_byte(Frame& f, unsigned char c) {
+bool JsonSchemaMatcher::utf8_byte(Frame& f, unsigned char c) {
+  // Strict UTF-8, as JSON parsers demand: no overlong forms, no surrogates, nothing past U+10FFFF.
   if (f.utf8_need > 0) {
     if (c < f.utf8_lo || c > f.utf8_hi) return false;
     --f.utf8_need;
     f.utf8_lo = 0x80;
     f.utf8_hi = 0xBF;
-    ++f.pos;
-    return true;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    f.utf8_need = 1, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
+  } else if (c == 0xE0) {
+    f.utf8_need = 2, f.utf8_lo = 0xA0, f.utf8_hi = 0xBF;
+  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    f.utf8_need = 2, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
+  } else if (c == 0xED) {
+    f.utf8_need = 2, f.utf8_lo = 0x80, f.utf8_hi = 0x9F;
+  } else if (c == 0xF0) {
+    f.utf8_need = 3, f.utf8_lo = 0x90, f.utf8_hi = 0xBF;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    f.utf8_need = 3, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
+  } else if (c == 0xF4) {
+    f.utf8_need = 3, f.utf8_lo = 0x80, f.utf8_hi = 0x8F;
+  } else {
+    return false;
   }
+  ++f.pos;
+  return true;
+}
+
+bool JsonSchemaMatcher::string_byte(Frame& f, unsigned char c) {
+  if (f.utf8_need > 0) return utf8_byte(f, c);
   if (f.aux == 1) {  // after a backslash
     if (c == 'u') {
       f.aux = 2;
@@ -305,24 +324,7 @@ bool JsonSchemaMatcher::string_byte(Frame& f, unsigned char c) {
   } else if (c < 0x20) {
     return false;
   } else if (c >= 0x80) {
-    // Strict UTF-8, as JSON parsers demand: no overlong forms, no surrogates, nothing past U+10FFFF.
-    if (c >= 0xC2 && c <= 0xDF) {
-      f.utf8_need = 1, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
-    } else if (c == 0xE0) {
-      f.utf8_need = 2, f.utf8_lo = 0xA0, f.utf8_hi = 0xBF;
-    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      f.utf8_need = 2, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
-    } else if (c == 0xED) {
-      f.utf8_need = 2, f.utf8_lo = 0x80, f.utf8_hi = 0x9F;
-    } else if (c == 0xF0) {
-      f.utf8_need = 3, f.utf8_lo = 0x90, f.utf8_hi = 0xBF;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      f.utf8_need = 3, f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
-    } else if (c == 0xF4) {
-      f.utf8_need = 3, f.utf8_lo = 0x80, f.utf8_hi = 0x8F;
-    } else {
-      return false;
-    }
+    return utf8_byte(f, c);
   }
   ++f.pos;
   return true;
@@ -416,6 +418,11 @@ bool JsonSchemaMatcher::step(unsigned char c) {
             if (f.cand == 0 && n->additional == nullptr) return false;
             return true;
           case 1: {  // inside a key
+            if (f.utf8_need > 0 || (c >= 0x80 && f.cand == 0)) {
+              // An undeclared key (declared names are matched byte by byte below): strict UTF-8 as well.
+              if (n->additional == nullptr || f.pos >= 256) return false;
+              return utf8_byte(f, c);
+            }
             if (c == '"') {
               for (int i = 0; i < static_cast<int>(n->keys.size()); ++i) {
                 if ((f.cand & bit(i)) && n->keys[static_cast<size_t>(i)].size() == f.pos) {
@@ -436,6 +443,10 @@ bool JsonSchemaMatcher::step(unsigned char c) {
               if ((f.cand & bit(i)) && k.size() > f.pos && static_cast<unsigned char>(k[f.pos]) == c) next |= bit(i);
             }
             if (next == 0 && n->additional == nullptr) return false;
+            if (next == 0 && c >= 0x80) {
+              f.cand = 0;
+              return utf8_byte(f, c);
+            }
             f.cand = next;
             ++f.pos;
             return true;

@@ -44,7 +44,9 @@ class CompiledSchema {
   const Node* parameters_of(int index) const { return by_name_.at(static_cast<size_t>(index)); }
 
  private:
-  const Node* compile(const Json& schema, int depth);
+  // `closed_by_default`: undeclared properties are refused unless additionalProperties allows them (a tool's
+  // own parameter object); otherwise JSON Schema's default applies (open unless additionalProperties is false).
+  const Node* compile(const Json& schema, int depth, bool closed_by_default = false);
   Node* make();
 
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -57,7 +59,9 @@ class JsonSchemaMatcher {
   static constexpr int kMaxDepth = 16;
   static constexpr int kMaxStringBytes = 8192;
   static constexpr int kMaxNumberBytes = 40;
-  static constexpr int kMaxWhitespaceRun = 8;
+  // Whitespace in a row: a newline and 4 spaces per nesting level (pretty-printed JSON), and no more, which
+  // bounds a model that wanders.
+  static constexpr int kWhitespacePerLevel = 4;
 
   // The schema must outlive the matcher (it is held by pointer so copies stay cheap).
   explicit JsonSchemaMatcher(const CompiledSchema& schema);
@@ -97,6 +101,7 @@ class JsonSchemaMatcher {
   void pop_completed(int chosen_literal);
   bool whitespace(Frame& f, unsigned char c);
   bool string_byte(Frame& f, unsigned char c);
+  static bool utf8_byte(Frame& f, unsigned char c);  // a byte >= 0x80 of a string or key
   bool literal_can_end(const Frame& f) const;
   int literal_match(const Frame& f) const;
   static bool number_step(Frame& f, unsigned char c, bool integer_only);

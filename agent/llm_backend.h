@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/protocol.h"
+#include "agent/schema.h"
 
 namespace agentrt::agent {
 
@@ -22,6 +23,9 @@ struct GenerationParams {
   uint64_t seed = 0;
   std::vector<std::string> stop;      // stop strings (not included in the output)
   std::vector<int32_t> stop_ids;      // stop token ids, where the backend has ids
+  // Tool descriptions [{"name","parameters"}]: when set, a backend that samples itself (the local engine) makes
+  // every <|plugin|> call parse and fit its tool's schema by construction; other backends ignore it.
+  Json constrain_tools = nullptr;
 };
 
 // A piece of streamed output. `ids` holds the token ids that produced `text` when the backend knows them

@@ -45,7 +45,10 @@ bool matches_type(const Json& v, std::string type) {
   return true;  // an unknown type name constrains nothing
 }
 
-void check(const Json& schema, const Json& value, const std::string& path, std::vector<SchemaViolation>& out) {
+// Undeclared properties: the tool's own parameter object is closed unless it says otherwise (Lagent's "unknown
+// arguments"); nested objects follow JSON Schema, open unless additionalProperties is false.
+void check(const Json& schema, const Json& value, const std::string& path, std::vector<SchemaViolation>& out,
+           bool top_level) {
   if (!schema.is_object()) return;
 
   if (schema.contains("type")) {
@@ -105,7 +108,7 @@ void check(const Json& schema, const Json& value, const std::string& path, std::
 
   if (value.is_array() && schema.contains("items") && schema["items"].is_object()) {
     for (size_t i = 0; i < value.size(); ++i) {
-      check(schema["items"], value[i], path + "[" + std::to_string(i) + "]", out);
+      check(schema["items"], value[i], path + "[" + std::to_string(i) + "]", out, false);
     }
   }
 
@@ -119,18 +122,18 @@ void check(const Json& schema, const Json& value, const std::string& path, std::
       }
       for (const auto& m : missing) out.push_back({"missing", join_path(path, m), "'" + join_path(path, m) + "'"});
     }
-    bool closed = true;
+    bool closed = top_level;
     if (schema.contains("additionalProperties")) {
       const Json& ap = schema["additionalProperties"];
       closed = ap.is_boolean() && !ap.get<bool>();
     }
     for (auto it = value.begin(); it != value.end(); ++it) {
       if (props.contains(it.key())) {
-        check(props[it.key()], it.value(), join_path(path, it.key()), out);
+        check(props[it.key()], it.value(), join_path(path, it.key()), out, false);
       } else if (closed) {
         out.push_back({"unknown", join_path(path, it.key()), "'" + join_path(path, it.key()) + "'"});
-      } else if (schema["additionalProperties"].is_object()) {
-        check(schema["additionalProperties"], it.value(), join_path(path, it.key()), out);
+      } else if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+        check(schema["additionalProperties"], it.value(), join_path(path, it.key()), out, false);
       }
     }
   }
@@ -140,7 +143,7 @@ void check(const Json& schema, const Json& value, const std::string& path, std::
 
 std::vector<SchemaViolation> validate_against_schema(const Json& schema, const Json& value) {
   std::vector<SchemaViolation> out;
-  check(schema, value, "", out);
+  check(schema, value, "", out, true);
   return out;
 }
 

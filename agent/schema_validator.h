@@ -15,8 +15,9 @@ struct SchemaViolation {
   std::string message;  // a sentence the model can act on
 };
 
-// Every violation of `value` against `schema` (empty when valid). Properties not declared are "unknown" unless
-// the schema sets additionalProperties to true or a schema.
+// Every violation of `value` against `schema` (empty when valid). At the top level (a tool's arguments),
+// properties not declared are "unknown" unless the schema sets additionalProperties to true or a schema; nested
+// objects follow JSON Schema and are open unless additionalProperties is false.
 std::vector<SchemaViolation> validate_against_schema(const Json& schema, const Json& value);
 
 // True when `schema` is usable as a tool's parameter schema (an object schema); otherwise `why` says what is wrong.

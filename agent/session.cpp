@@ -90,6 +90,7 @@ Session::Turn Session::generate_turn(const RunObserver& observer) {
   for (const auto& [id, marker] : backend_.marker_ids()) {
     if (marker == Marker::ImEnd || marker == Marker::Eos) params.stop_ids.push_back(id);
   }
+  if (options_.constrain_tools && tools_.has_plugins()) params.constrain_tools = tools_.plugin_descriptions();
   params.stop.push_back(std::string(text_of(Marker::ImEnd)));
   params.stop.push_back(std::string(spelling(Marker::ImEnd).unused_text));
 

@@ -23,6 +23,7 @@ struct SessionOptions {
   Flavor flavor = Flavor::InternLM2;
   int max_turns = 8;
   bool plan_first = false;     // first ask for a T-Eval style plan: a JSON list of {"id","name","args"} steps
+  bool constrain_tools = false;  // ask the backend to make plugin calls valid by construction (local engine)
   std::string language = "en";  // "en" | "zh": which of the prompts/ texts the model reads
   // The general system turn. Unset: prompts/system/agent.<language>.txt; empty: none.
   std::optional<std::string> system_prompt;

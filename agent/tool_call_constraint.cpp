@@ -40,6 +40,10 @@ void ToolCallConstraint::process(std::span<float> logits) {
   ++masked_steps_;
 }
 
+void ToolCallConstraint::accept_text(std::string_view bytes) {
+  if (state_ == State::InCall) matcher_->feed(bytes);
+}
+
 void ToolCallConstraint::accept(int32_t token) {
   switch (state_) {
     case State::Free:

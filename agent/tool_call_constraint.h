@@ -24,6 +24,8 @@ class ToolCallConstraint : public engine::LogitsProcessor {
 
   void process(std::span<float> logits) override;
   void accept(int32_t token) override;
+  // Inside a call: text already given (e.g. by the prompt) as if generated.
+  void accept_text(std::string_view bytes);
 
   // True while a plugin call is being constrained.
   bool in_call() const { return state_ == State::InCall; }

@@ -20,6 +20,7 @@ struct RunFlags {
   std::string flavor = "internlm2";
   std::string lang = "en";
   bool plan = false;
+  bool constrain = false;
   bool quiet = false;
   bool json = false;
   int max_tokens = 1024;
@@ -47,6 +48,7 @@ int run_command(const RunFlags& f) {
   opts.flavor = agent::flavor_from_string(f.flavor);
   opts.max_turns = f.max_turns;
   opts.plan_first = f.plan;
+  opts.constrain_tools = f.constrain;
   opts.language = f.lang;
   opts.workspace = make_tools_config(f.tools).workspace;
   opts.generation.max_tokens = f.max_tokens;
@@ -111,6 +113,8 @@ const CommandRegistrar reg(10, [](CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"en", "zh"}));
   cmd->add_flag("--plan", flags->plan, "Ask for a plan (a JSON list of steps) first, then execute it");
+  cmd->add_flag("--constrain-tools", flags->constrain,
+                "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the final answer");
   cmd->add_flag("--json", flags->json, "Print the result as JSON");
   cmd->add_option("--max-tokens", flags->max_tokens, "Tokens per model turn")->capture_default_str();

@@ -60,7 +60,8 @@ TEST(JsonSchemaMatcher, RejectsWhatDoesNotFit) {
   EXPECT_FALSE(prefix_ok(*s, R"({"name": "http", "parameters": {"url": "u", "flags": [1]}})"));
   EXPECT_FALSE(prefix_ok(*s, R"({"name": "http", "parameters": {"url": "u", "ratio": 01}})"));  // leading zero
   EXPECT_FALSE(accepts(*s, R"({"name": "calculator", "parameters": {"expression": "1"}} x)"));  // trailing text
-  EXPECT_FALSE(prefix_ok(*s, "{" + std::string(9, ' ')));                               // runaway whitespace
+  EXPECT_TRUE(prefix_ok(*s, "{\n        "));                                             // pretty-printed
+  EXPECT_FALSE(prefix_ok(*s, "{" + std::string(10, ' ')));                              // runaway whitespace
 }
 
 TEST(JsonSchemaMatcher, PrefixesAreNotComplete) {
@@ -115,6 +116,15 @@ TEST(JsonSchemaMatcher, OpenObjectsAndRequiredKeys) {
   auto any = CompiledSchema::value(Json::object());
   EXPECT_TRUE(accepts(*any, R"({"x": [1, "2", {"y": false}], "z": null})"));
   EXPECT_TRUE(accepts(*any, R"("just a string")"));
+}
+
+TEST(JsonSchemaMatcher, ToolArgumentsAreClosedNestedObjectsOpen) {
+  auto s = CompiledSchema::tool_call(Json::parse(R"([{"name": "now", "parameters": {"type": "object", "properties": {}}},
+      {"name": "f", "parameters": {"type": "object", "properties": {"o": {"type": "object"}}}}])"));
+  EXPECT_TRUE(accepts(*s, R"({"name": "now", "parameters": {}})"));
+  EXPECT_FALSE(prefix_ok(*s, R"({"name": "now", "parameters": {")"));
+  EXPECT_TRUE(accepts(*s, R"({"name": "f", "parameters": {"o": {"any": [1], "ключ": "é"}}})"));
+  EXPECT_FALSE(prefix_ok(*s, "{\"name\": \"f\", \"parameters\": {\"o\": {\"\xC3\x28"));  // bad UTF-8 in a key
 }
 
 TEST(JsonSchemaMatcher, SchemaLimitsAreReported) {

@@ -332,3 +332,18 @@ TEST(ExtractPlan, FindsTheFirstJsonList) {
   EXPECT_TRUE(extract_plan("no list here").is_null());
   EXPECT_TRUE(extract_plan("[broken").is_null());
 }
+
+TEST(Session, ConstrainToolsPassesTheToolSchemasToTheBackend) {
+  SessionOptions opts;
+  opts.constrain_tools = true;
+  Fixture f({"fine"}, opts);
+  f.session->run("x");
+  auto params = f.backend.params();
+  ASSERT_EQ(params.size(), 1u);
+  ASSERT_TRUE(params[0].constrain_tools.is_array());
+  EXPECT_EQ(params[0].constrain_tools.size(), 3u);
+  EXPECT_EQ(params[0].constrain_tools[0]["name"], "add");
+  Fixture plain({"fine"});
+  plain.session->run("x");
+  EXPECT_TRUE(plain.backend.params()[0].constrain_tools.is_null());
+}

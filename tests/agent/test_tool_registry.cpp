@@ -65,7 +65,11 @@ TEST(SchemaValidator, ReportsEachViolationWithItsPath) {
   EXPECT_EQ(kinds(kSchema, Json::parse(R"({"query": "x", "ratio": "1"})")), V{"type:ratio"});
   EXPECT_EQ(kinds(kSchema, Json::parse(R"({"query": "x", "tags": ["a", 2]})")), V{"type:tags[1]"});
   EXPECT_EQ(kinds(kSchema, Json::parse(R"({"query": "x", "filter": {}})")), V{"missing:filter.year"});
-  EXPECT_EQ(kinds(kSchema, Json::parse(R"({"query": "x", "filter": {"year": 1, "month": 2}})")),
+  // Nested objects are open unless they say otherwise (JSON Schema); the tool's own arguments are closed.
+  EXPECT_TRUE(kinds(kSchema, Json::parse(R"({"query": "x", "filter": {"year": 1, "month": 2}})")).empty());
+  Json closed_nested = kSchema;
+  closed_nested["properties"]["filter"]["additionalProperties"] = false;
+  EXPECT_EQ(kinds(closed_nested, Json::parse(R"({"query": "x", "filter": {"year": 1, "month": 2}})")),
             V{"unknown:filter.month"});
   EXPECT_EQ(kinds(kSchema, Json::parse(R"({"query": "x", "flag": "yes"})")), V{"type:flag"});
 }

@@ -153,3 +153,17 @@ TEST(Cli, RunReportsBackendProblems) {
   r = run_cli("run --max-turns 0 --script " + short_script + " task");
   EXPECT_NE(r.status, 0);
 }
+
+TEST(Cli, RunOffersTheToolsOfConfiguredMcpServers) {
+  const std::string server = kSource + "/tests/tools/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+  if (!std::filesystem::exists(server)) GTEST_SKIP() << "MCP reference servers not installed (scripts/setup-npm-tools)";
+  const auto config = temp_file("mcp.json", R"({"mcpServers": {"everything": {"command": "node", "args": [")" +
+                                                server + R"(", "stdio"]}, "broken": {"command": "/nonexistent/x"}}})");
+  const auto script = temp_file("mcp-replies.json",
+                                R"(["<|action_start|><|plugin|>\n{\"name\": \"everything.echo\", \"parameters\": {\"message\": \"hello over MCP\"}}<|action_end|>", "It echoed."])");
+  auto r = run_cli("run --tools none --mcp-config " + config + " --script " + script + " 'echo something'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("agentrt: warning:"), std::string::npos) << r.out;  // the broken server is reported
+  EXPECT_NE(r.out.find("<- Echo: hello over MCP"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Answer: It echoed."), std::string::npos) << r.out;
+}
