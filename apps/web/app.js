@@ -53,7 +53,8 @@ function summary(event) {
     case 'plan': return event.text || JSON.stringify(event.steps);
     case 'thought': case 'reflection': case 'answer': return event.text || '';
     case 'select': return event.tool + ' (' + event.channel + ')';
-    case 'arguments': return JSON.stringify(event.arguments ?? event.code ?? event);
+    case 'arguments': return event.valid === false ? '[invalid] ' + event.error
+                                                   : event.code ?? JSON.stringify(event.arguments);
     case 'observation': return (event.ok ? '' : '[error] ') + (event.text || '') +
         (event.latency_ms !== undefined ? '  (' + event.latency_ms + ' ms)' : '');
     case 'error': return event.message || '';
@@ -218,8 +219,9 @@ async function send(event) {
         current.textContent += e.text;
       } else if (e.type === 'trace') {
         addTraceEvent(e.event);
-        if (e.event.kind === 'select') {
-          addCall(current, { name: e.event.tool, arguments: '' });
+        if (e.event.kind === 'arguments') {
+          addCall(current, { name: e.event.tool, channel: e.event.channel, code: e.event.code,
+                             arguments: e.event.valid ? e.event.arguments : e.event.error });
         } else if (e.event.kind === 'observation') {
           addMessage('environment', e.event.text || '');
           current = addMessage('assistant', '');
