@@ -270,7 +270,7 @@ void agent_run(ServerState& s, const httplib::Request& req, httplib::Response& r
     bool open = true;
     // A failed write means the client left: the run is cancelled (generation cut, no further tool runs).
     auto send = [&](const Json& payload) {
-      if (open && !sse_send(sink, payload)) {
+      if (open && (s.stopping.load() || !sse_send(sink, payload))) {
         open = false;
         if (live != nullptr) live->cancel();
       }

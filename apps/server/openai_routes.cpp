@@ -34,11 +34,13 @@ void stream_failure(ServerState& s, httplib::DataSink& sink, const ApiError& e) 
 }
 
 // Watches a stream's writes: once one fails (the client went away) generation is told to stop.
+// A stopping server counts as a client gone.
 struct StreamWriter {
   httplib::DataSink& sink;
+  const std::atomic<bool>& stopping;
   bool open = true;
   bool send(const Json& payload) {
-    if (open) open = sse_send(sink, payload);
+    if (open) open = !stopping.load() && sse_send(sink, payload);
     return open;
   }
 };
@@ -65,7 +67,7 @@ void completions(ServerState& s, const httplib::Request& req, httplib::Response&
   sse_headers(res);
   res.set_chunked_content_provider(
       "text/event-stream", [&s, request, id, created, t0](size_t, httplib::DataSink& sink) {
-        StreamWriter out{sink};
+        StreamWriter out{sink, s.stopping};
         const std::string& model = request->sampling.model;
         bool first = true;
         try {
@@ -119,7 +121,7 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
   sse_headers(res);
   res.set_chunked_content_provider(
       "text/event-stream", [&s, request, prompt, params, t0](size_t, httplib::DataSink& sink) {
-        StreamWriter out{sink};
+        StreamWriter out{sink, s.stopping};
         ChatReply reply(*request, prompt->prefill, s.model->marker_ids());
         bool first = true;
         try {

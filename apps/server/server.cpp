@@ -174,6 +174,7 @@ void ApiServer::run() {
 }
 
 void ApiServer::stop() {
+  state_->stopping = true;
   state_->http.stop();
 }
 

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -29,6 +30,9 @@ struct ServerState {
 
   std::mutex busy_mutex;
   std::set<std::string> busy_sessions;  // sessions with an agent run in progress
+
+  // Set by ApiServer::stop(): running streams end (their generations are cancelled) so the server can stop.
+  std::atomic<bool> stopping{false};
 
   std::filesystem::path workspace_of(const std::string& session_id) const {
     return options.data_dir / "workspaces" / session_id;

@@ -173,6 +173,20 @@ TEST(Queue, AgentRunIsCancelledWhenItsClientLeaves) {
   EXPECT_EQ(outcome, "cancelled");
 }
 
+TEST(Queue, StoppingTheServerEndsRunningStreams) {
+  PacedServer s(2000, std::chrono::milliseconds(5));  // ten seconds if nobody stops it
+  std::thread client([&] {
+    auto c = s.server->client();
+    post_stream(c, "/v1/chat/completions", kStreamRequest);
+  });
+  while (s.server->model().running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto t0 = std::chrono::steady_clock::now();
+  s.server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  client.join();
+  EXPECT_EQ(s.backend->cancelled(), 1);
+}
+
 TEST(Metrics, CountsRequestsTokensAndErrors) {
   ScriptedServer s({"one two three", "four"});
   auto c = s.client();
