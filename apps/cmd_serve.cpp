@@ -29,6 +29,7 @@ struct ServeFlags {
   std::string data_dir = "agentrt-data";
   std::string model_id = "agentrt";
   int http_threads = 256;
+  bool constrain = false;
 
   std::string flavor = "internlm2";
   std::string tools;
@@ -60,6 +61,7 @@ int serve(const ServeFlags& f) {
   o.data_dir = f.data_dir;
   o.db_path = f.db;
   o.threads = f.http_threads;
+  o.constrain_tools = f.constrain;
 
   o.flavor = agent::flavor_from_string(f.flavor);
   o.max_turns = f.max_turns;
@@ -150,6 +152,9 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option("--tools", f->tools,
                   "Comma-separated tools of agent runs (default: every built-in tool; 'none')");
   cmd->add_option("--tools-config", f->tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
+  cmd->add_flag(
+      "--constrain-tools", f->constrain,
+      "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");
   cmd->add_option("--max-turns", f->max_turns, "Default model turns of an agent run")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

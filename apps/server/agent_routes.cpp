@@ -213,6 +213,7 @@ agent::RunResult execute(ServerState& s, RunJob& job, const std::function<void(c
   so.flavor = s.options.flavor;
   so.max_turns = r.max_turns;
   so.plan_first = r.plan;
+  so.constrain_tools = s.options.constrain_tools;
   so.language = r.language;
   so.generation.max_tokens = r.max_tokens;
   so.generation.temperature = r.temperature;

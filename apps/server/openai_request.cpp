@@ -279,9 +279,17 @@ ChatPrompt build_chat_prompt(const ChatRequest& request, agent::Flavor flavor) {
   return out;
 }
 
-agent::GenerationParams chat_generation_params(const ChatRequest& request,
-                                               const agent::MarkerIds& marker_ids) {
+agent::GenerationParams chat_generation_params(const ChatRequest& request, const agent::MarkerIds& marker_ids,
+                                               bool constrain_tools) {
   agent::GenerationParams p = request.sampling.params;
+  if (constrain_tools && request.tool_choice != ToolChoice::None && !request.tools.empty()) {
+    p.constrain_tools = Json::array();
+    for (const auto& t : request.tools) {
+      if (request.tool_choice != ToolChoice::Named || t.value("name", "") == request.forced_tool) {
+        p.constrain_tools.push_back(t);
+      }
+    }
+  }
   for (const auto& [id, marker] : marker_ids) {
     if (marker == agent::Marker::ImEnd || marker == agent::Marker::Eos) p.stop_ids.push_back(id);
   }

@@ -55,7 +55,9 @@ struct ChatPrompt {
 ChatPrompt build_chat_prompt(const ChatRequest& request, agent::Flavor flavor);
 
 // The stop strings every chat turn ends at (the end of the turn, in both spellings), plus the request's own.
-agent::GenerationParams chat_generation_params(const ChatRequest& request,
-                                               const agent::MarkerIds& marker_ids);
+// `constrain_tools`: ask the backend to make calls valid by construction (the declared tools; only the named
+// one for a named tool_choice); backends that do not sample themselves ignore it.
+agent::GenerationParams chat_generation_params(const ChatRequest& request, const agent::MarkerIds& marker_ids,
+                                               bool constrain_tools);
 
 }  // namespace agentrt::server

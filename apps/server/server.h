@@ -30,6 +30,9 @@ struct ServerOptions {
   std::vector<std::string> tools;
   Json tool_settings = Json::object();
   int max_turns = 8;
+  // Ask the backend to make tool calls valid by construction (chat requests with tools, agent runs); only
+  // backends that sample themselves (the local engine) act on it.
+  bool constrain_tools = false;
   int agent_max_tokens = 1024;
   std::string language = "en";
 };

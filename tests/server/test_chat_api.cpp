@@ -80,6 +80,31 @@ TEST(ChatCompletions, ToolCallInAnswerAndToolsDeclared) {
   const std::string prompt = s.backend->prompts().at(0);
   EXPECT_NE(prompt.find("<|im_start|>system name=<|plugin|>\n["), std::string::npos) << prompt;
   EXPECT_NE(prompt.find("\"name\": \"calculator\""), std::string::npos);
+  // Without --constrain-tools the backend is not asked to constrain calls.
+  EXPECT_TRUE(s.backend->params().at(0).constrain_tools.is_null());
+}
+
+TEST(ChatCompletions, ConstrainToolsAsksTheBackendForValidCalls) {
+  server::ServerOptions o;
+  o.constrain_tools = true;
+  ScriptedServer s({"plain", "{\"expression\": \"1\"}}<|action_end|>", "no tools"}, o);
+  auto c = s.client();
+  Json other = kCalculatorTool;
+  other["function"]["name"] = "other_tool";
+  Json body = chat(user("x"));
+  body["tools"] = Json::array({kCalculatorTool, other});
+  post_json(c, "/v1/chat/completions", body);
+  body["tool_choice"] = Json::parse(R"({"type": "function", "function": {"name": "calculator"}})");
+  post_json(c, "/v1/chat/completions", body);
+  body["tool_choice"] = "none";
+  post_json(c, "/v1/chat/completions", body);
+  const auto params = s.backend->params();
+  ASSERT_EQ(params.size(), 3u);
+  ASSERT_EQ(params[0].constrain_tools.size(), 2u);
+  EXPECT_EQ(params[0].constrain_tools[0]["name"], "calculator");
+  ASSERT_EQ(params[1].constrain_tools.size(), 1u);  // only the named tool
+  EXPECT_EQ(params[1].constrain_tools[0]["name"], "calculator");
+  EXPECT_TRUE(params[2].constrain_tools.is_null());
 }
 
 TEST(ChatCompletions, ToolMessagesInRequestRenderAsEnvironmentTurns) {
