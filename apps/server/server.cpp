@@ -1,5 +1,7 @@
 #include "apps/server/server.h"
 
+#include <sys/socket.h>
+
 #include "apps/server/server_state.h"
 
 namespace agentrt::server {
@@ -79,6 +81,11 @@ httplib::Server::Handler route(ServerState& state, std::string route_name, Route
     // A streamed answer has no status yet: httplib sends 200 with its first bytes.
     state.metrics.count_request(route_name, res.status == -1 ? 200 : res.status);
   };
+}
+
+bool HttpServer::widen_backlog(int backlog) {
+  // listen() on a listening socket only updates its backlog.
+  return ::listen(svr_sock_, backlog) == 0;
 }
 
 ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
@@ -165,6 +172,10 @@ int ApiServer::bind() {
   } else if (!s.http.bind_to_port(s.options.host, port)) {
     throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(port) +
                              " (address in use or not available)");
+  }
+  // As many pending connections as connections served at once (the kernel caps it at somaxconn).
+  if (!s.http.widen_backlog(std::max(64, s.options.threads))) {
+    throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(port));
   }
   return port;
 }

@@ -21,12 +21,20 @@
 
 namespace agentrt::server {
 
+// cpp-httplib as packaged listens with a backlog of 5 connections: a burst of clients connecting at once
+// would see resets or one-second SYN retries. This widens the backlog of the bound socket.
+class HttpServer : public httplib::Server {
+ public:
+  // Call after binding; false when the socket refused.
+  bool widen_backlog(int backlog);
+};
+
 struct ServerState {
   ServerOptions options;
   std::shared_ptr<ServedModel> model;
   ServerMetrics metrics;
   std::unique_ptr<SessionStore> store;
-  httplib::Server http;
+  HttpServer http;
 
   std::mutex busy_mutex;
   std::set<std::string> busy_sessions;  // sessions with an agent run in progress

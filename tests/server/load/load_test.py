@@ -3,10 +3,12 @@
 
 Reports failures, time to first token (first non-empty content delta) at p50/p99, request latency, and
 throughput (requests/s and streamed chunks/s). By default it starts its own server on the scripted backend
-(replies generated here, one per request); --base-url points it at a running server instead (e.g. one on the tiny
-local model: `agentrt serve --model DIR`).
+(replies generated here, one per request), or with --model-dir on a checkpoint run by the local engine; --base-url
+points it at a running server instead.
 
   /usr/bin/python3 tests/server/load/load_test.py --agentrt build/bin/agentrt            # 64 x 20, scripted
+  agentrt make-model --preset tiny --out /tmp/tiny &&
+  /usr/bin/python3 tests/server/load/load_test.py --agentrt build/bin/agentrt --model-dir /tmp/tiny --max-tokens 16 --engine-threads 1
   /usr/bin/python3 tests/server/load/load_test.py --base-url http://127.0.0.1:8000 --model NAME
 """
 import argparse
@@ -78,11 +80,15 @@ def one_request(host, port, body, api_key):
     return ttft, time.perf_counter() - t0, chunks, "".join(text)
 
 
-def start_server(agentrt, replies, workdir, threads):
-    script = os.path.join(workdir, "replies.json")
-    with open(script, "w") as f:
-        json.dump(replies, f)
-    proc = subprocess.Popen([agentrt, "serve", "--script", script, "--port", "0", "--data-dir",
+def start_server(agentrt, replies, model_dir, engine_threads, workdir, threads):
+    if model_dir:
+        backend = ["--model", model_dir, "--threads", str(engine_threads)]
+    else:
+        script = os.path.join(workdir, "replies.json")
+        with open(script, "w") as f:
+            json.dump(replies, f)
+        backend = ["--script", script]
+    proc = subprocess.Popen([agentrt, "serve"] + backend + ["--port", "0", "--data-dir",
                              os.path.join(workdir, "data"), "--http-threads", str(threads)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
@@ -99,6 +105,8 @@ def main():
     ap.add_argument("--requests", type=int, default=20, help="requests per client")
     ap.add_argument("--agentrt", default="build/bin/agentrt", help="the agentrt binary (own server mode)")
     ap.add_argument("--base-url", help="a running server instead of starting one")
+    ap.add_argument("--model-dir", help="own server on this checkpoint (local engine) instead of scripted replies")
+    ap.add_argument("--engine-threads", type=int, default=0, help="CPU threads of the local engine (0: all)")
     ap.add_argument("--model", default="agentrt")
     ap.add_argument("--api-key", default="")
     ap.add_argument("--max-tokens", type=int, default=64)
@@ -115,8 +123,11 @@ def main():
         host, port = u.hostname, u.port or 80
     else:
         tmp = tempfile.TemporaryDirectory(prefix="agentrt-load-")
-        expected = " ".join("word%d" % i for i in range(args.reply_words))
-        proc, host, port = start_server(args.agentrt, [expected] * total, tmp.name, args.clients + 16)
+        replies = []
+        if not args.model_dir:
+            expected = " ".join("word%d" % i for i in range(args.reply_words))
+            replies = [expected] * total
+        proc, host, port = start_server(args.agentrt, replies, args.model_dir, args.engine_threads, tmp.name, args.clients + 16)
 
     body = json.dumps({"model": args.model, "stream": True, "max_tokens": args.max_tokens,
                        "messages": [{"role": "user", "content": "Tell me something."}]})
@@ -155,7 +166,8 @@ def main():
         "ttft_p50_ms": percentile(ttfts, 0.5) * 1e3, "ttft_p99_ms": percentile(ttfts, 0.99) * 1e3,
         "latency_p50_ms": percentile(latencies, 0.5) * 1e3, "latency_p99_ms": percentile(latencies, 0.99) * 1e3,
         "wall_s": wall, "requests_per_s": len(latencies) / wall, "chunks_per_s": chunks_total[0] / wall,
-        "backend": args.base_url or "scripted (own server)",
+        "backend": args.base_url or ("local engine on %s (own server)" % args.model_dir if args.model_dir
+                                     else "scripted (own server)"),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
