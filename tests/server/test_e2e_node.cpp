@@ -74,8 +74,13 @@ TEST(EndToEnd, WebPageInHeadlessChromium) {
     GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
   server::ServerOptions o;
   o.api_key = "page-key";
-  o.tools = {"calculator"};
-  ScriptedServer s({"I will use the calculator." + plugin_call("6*7"), "6*7 is 42."}, o);
+  o.tools = {"calculator", "interpreter"};
+  ScriptedServer s(
+      {"I will use the calculator." + plugin_call("6*7"), "6*7 is 42.",
+       "Drawing it.<|action_start|><|interpreter|>\n```lua\nchart.bar{labels = {\"north\", \"south\"}, "
+       "values = {3, 5}, title = \"Sales\"}\n```<|action_end|>",
+       "The chart shows south ahead."},
+      o);
   const auto chart = fresh_dir("chart") / "sales.svg";
   std::ofstream(chart)
       << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 "

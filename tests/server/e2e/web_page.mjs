@@ -1,6 +1,6 @@
 // Drives the web page at `/` in headless Chromium with playwright-core: a chart uploaded into the session's
 // workspace renders inline, a chat turn with a tool call streams into the chat and shows up in the trace panel
-// (thought, tool, arguments, observation, answer), and a reload restores the conversation from the server.
+// (thought, tool, arguments, observation, answer), a chart the interpreter draws renders inline, and a reload restores the conversation from the server.
 // Usage: BASE_URL=http://127.0.0.1:PORT API_KEY=KEY CHART=/path/chart.svg node web_page.mjs
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -53,12 +53,25 @@ try {
   await page.waitForFunction(() => /done/.test(document.getElementById('status').textContent));
   console.log('ok - chat turn with a tool call shows in the chat and the trace panel');
 
+  // A chart the interpreter draws (an observation's file) renders inline.
+  await page.fill('#chat-input', 'Chart the sales by region');
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelectorAll('#trace .trace-event[data-kind="answer"]').length === 2,
+                             null, { timeout: 20000 });
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#charts img[data-path="chart_1.svg"]');
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 10000 });
+  assert.match(await page.textContent('#charts'), /bar chart "Sales"/);
+  console.log('ok - a chart drawn by the interpreter renders inline');
+
   // A reload shows the stored conversation and trace of the session.
   await page.reload();
-  await page.locator('#trace .trace-event[data-kind="answer"]').waitFor({ timeout: 10000 });
+  await page.locator('#trace .trace-event[data-kind="answer"]').nth(1).waitFor({ timeout: 10000 });
   assert.match(await page.textContent('#messages'), /6\*7 is 42\./);
   assert.match(await page.textContent('#messages'), /What is 6\*7\?/);
   await page.locator('#charts img[data-path="sales.svg"]').waitFor({ timeout: 10000 });
+  await page.locator('#charts img[data-path="chart_1.svg"]').waitFor({ timeout: 10000 });
   console.log('ok - reload restores the session from the server');
 } finally {
   await browser.close();
