@@ -1,4 +1,7 @@
 // The portable kernels: plain C++ the compiler may vectorise for any target.
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -79,10 +82,18 @@ const Kernels& portable_kernels() {
   return kPortable;
 }
 
+#if defined(__x86_64__)
+// CPUID leaf 1, ECX bit 29. Asked directly because clang before 15 does not know "f16c" in __builtin_cpu_supports.
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+}
+#endif
+
 const Kernels* avx2_kernels() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c()) {
     return &avx2_kernel_table();
   }
 #endif
