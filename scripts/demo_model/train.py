@@ -258,6 +258,19 @@ def common_prefix(seqs):
     return n
 
 
+def write_checkpoint(out, proto, tok, cfg, model, stats):
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokenizer.model").write_bytes(proto)
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config(tok), indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(cfg.hf(max_positions=4096), indent=2) + "\n")
+    (out / "generation_config.json").write_text(
+        json.dumps({"bos_token_id": 1, "eos_token_id": [2, tok.special_ids["<|im_end|>"]], "pad_token_id": 2},
+                   indent=2) + "\n")
+    safetensors_writer.write_bf16(out / "model.safetensors", model.hf_tensors())
+    (out / "training.json").write_text(json.dumps(stats, indent=2) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder written by gen_data.py")
@@ -268,11 +281,18 @@ def main():
     ap.add_argument("--heads", type=int, default=2)
     ap.add_argument("--kv-heads", type=int, default=1)
     ap.add_argument("--intermediate", type=int, default=384)
-    ap.add_argument("--steps", type=int, default=360)
+    ap.add_argument("--steps", type=int, default=1400)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--init", help="start from this checkpoint's weights and tokenizer (a second training stage)")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="end after this many steps of the --steps schedule (0: run it all)")
+    ap.add_argument("--save-every", type=int, default=0, help="also write the checkpoint every N steps")
+    ap.add_argument("--short-steps", type=int, default=800,
+                    help="curriculum: the first N steps see only <s><|im_start|>user\\n before the task, not the "
+                         "423-token system prefix, so the heads that copy from the task form on short contexts")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -281,11 +301,17 @@ def main():
     data = pathlib.Path(args.data)
     conversations = [json.loads(line) for line in open(data / "train.jsonl", encoding="utf-8")]
     t0 = time.time()
-    proto = train_tokenizer(conversations, args.vocab, args.seed)
+    if args.init:
+        proto = (pathlib.Path(args.init) / "tokenizer.model").read_bytes()
+    else:
+        proto = train_tokenizer(conversations, args.vocab, args.seed)
     tok = Tokenizer(proto)
     seqs = encode_conversations(conversations, tok)
     P = common_prefix(seqs)
     prefix = torch.tensor(seqs[0][0][:P])
+    tail = [tok.sp.id_to_piece(int(i)) for i in prefix[-3:]]
+    if tail != [protocol.SPECIALS[5][0], "user", "\n"]:
+        raise SystemExit(f"the shared prefix should end with <|im_start|>user\\n, not {tail}")
     suffixes = [(ids[P:], mask[P:]) for ids, mask in seqs]
     lengths = [len(s) for s, _ in suffixes]
     print(f"tokenizer: {tok.sp.get_piece_size()} pieces ({time.time() - t0:.0f} s); shared prefix {P} tokens; "
@@ -293,6 +319,10 @@ def main():
 
     cfg = Config(tok.sp.get_piece_size(), args.hidden, args.layers, args.heads, args.kv_heads, args.intermediate)
     model = Model(cfg)
+    if args.init:
+        import check_checkpoint
+        model = check_checkpoint.load_model(pathlib.Path(args.init))
+        cfg = model.c
     n_params = sum(v.numel() for v in model.parameters())
     print(f"model: {n_params / 1e6:.2f} M parameters", flush=True)
     decay = [v for k, v in model.params.items() if v.dim() == 2]
@@ -305,7 +335,16 @@ def main():
     batches = [by_length[k:k + args.batch] for k in range(0, len(by_length), args.batch)]
     queue = []
     t0 = time.time()
-    for step in range(args.steps):
+    last = args.steps if args.stop_after <= 0 else min(args.steps, args.stop_after)
+
+    def stats(step_count, seconds, loss_value):
+        return {"parameters": n_params, "schedule_steps": args.steps, "steps": step_count, "short_steps": args.short_steps, "init": args.init,
+                "batch": args.batch,
+                "lr": args.lr, "train_seconds": round(seconds), "final_loss": round(loss_value, 4),
+                "shared_prefix_tokens": P, "conversations": len(conversations), "seed": args.seed,
+                "threads": args.threads, "torch": torch.__version__}
+
+    for step in range(last):
         lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
         for group in opt.param_groups:
             group["lr"] = lr
@@ -324,29 +363,22 @@ def main():
                 if m[t + 1]:
                     target[r, t] = s[t + 1]
         where = target >= 0
-        logits = model(prefix, ids, where)
+        # The last three prefix tokens are "<|im_start|>", "user", "\n": the short prefix keeps them after <s>.
+        short = step < args.short_steps
+        logits = model(torch.cat([prefix[:1], prefix[-3:]]) if short else prefix, ids, where)
         loss = F.cross_entropy(logits, target[where])
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % 25 == 0 or step == args.steps - 1:
+        if step % 10 == 0 or step == args.steps - 1:
             print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr:.2e}  {time.time() - t0:.0f} s", flush=True)
+        if args.save_every and (step + 1) % args.save_every == 0 and step + 1 < last:
+            write_checkpoint(args.out, proto, tok, cfg, model, stats(step + 1, time.time() - t0, loss.item()))
     train_seconds = time.time() - t0
+    write_checkpoint(args.out, proto, tok, cfg, model, stats(last, train_seconds, loss.item()))
+    out = args.out
 
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "tokenizer.model").write_bytes(proto)
-    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config(tok), indent=2) + "\n")
-    (out / "config.json").write_text(json.dumps(cfg.hf(max_positions=4096), indent=2) + "\n")
-    (out / "generation_config.json").write_text(
-        json.dumps({"bos_token_id": 1, "eos_token_id": [2, tok.special_ids["<|im_end|>"]], "pad_token_id": 2},
-                   indent=2) + "\n")
-    safetensors_writer.write_bf16(out / "model.safetensors", model.hf_tensors())
-    stats = {"parameters": n_params, "steps": args.steps, "batch": args.batch, "train_seconds": round(train_seconds),
-             "final_loss": round(loss.item(), 4), "shared_prefix_tokens": P, "conversations": len(conversations),
-             "seed": args.seed, "threads": args.threads, "torch": torch.__version__}
-    (out / "training.json").write_text(json.dumps(stats, indent=2) + "\n")
     print(f"wrote {out} ({train_seconds / 60:.1f} min of training)")
 
 
