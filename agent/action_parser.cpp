@@ -188,10 +188,10 @@ void ActionParser::emit_text(std::string_view text, std::vector<ParserEvent>& ev
       }
       break;
     case State::AfterActionStart:
-      if (trim(text).empty()) return;
-      // Text where the channel marker should be: read the block anyway and report the missing channel.
+      // Text where the channel marker should be: kept (whitespace too, however it was chunked), and once it is
+      // more than whitespace the block is read anyway and reported for its missing channel.
       current_.raw += text;
-      state_ = State::InAction;
+      if (!trim(current_.raw).empty()) state_ = State::InAction;
       break;
     case State::InAction:
       current_.raw += text;
@@ -245,6 +245,7 @@ void ActionParser::on_marker(Marker marker, std::vector<ParserEvent>& events) {
     case State::AfterActionStart:
       if (marker == Marker::Plugin || marker == Marker::Interpreter) {
         current_.name.clear();
+        current_.raw.clear();  // whitespace between <|action_start|> and the channel marker
         current_.channel = marker == Marker::Plugin ? Channel::Plugin : Channel::Interpreter;
         state_ = State::InAction;
         break;

@@ -442,3 +442,22 @@ TEST(ActionParser, EmptyInput) {
   EXPECT_TRUE(r.text.empty());
   EXPECT_TRUE(r.actions.empty());
 }
+
+// Found by fuzz_action_parser: whitespace right after <|action_start|> arriving in its own chunk was dropped, so
+// the streamed call's raw text differed from the one-shot parse.
+TEST(ActionParser, WhitespaceAfterActionStartSurvivesChunking) {
+  const std::string text = "Let us compute.<|action_start|>\nreturn 6*7\n```";
+  const auto whole = ActionParser::parse(text);
+  for (size_t chunk = 1; chunk <= 4; ++chunk) {
+    std::vector<std::string> chunks;
+    for (size_t i = 0; i < text.size(); i += chunk) chunks.push_back(text.substr(i, chunk));
+    auto c = run_chunks(chunks);
+    expect_same(c.reply, whole, "chunk " + std::to_string(chunk));
+    ASSERT_EQ(c.reply.actions.size(), 1u);
+    EXPECT_EQ(c.reply.actions[0].raw, "\nreturn 6*7\n```");
+  }
+  auto spaced = ActionParser::parse("<|action_start|> \n<|plugin|>{\"name\": \"f\"}<|action_end|>");
+  ASSERT_EQ(spaced.actions.size(), 1u);
+  EXPECT_TRUE(spaced.actions[0].valid);
+  EXPECT_EQ(spaced.actions[0].raw, "{\"name\": \"f\"}");
+}
