@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/json_scan.h"
+
 namespace agentrt::agent {
 namespace {
 
@@ -64,33 +66,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The first balanced {...} of `s`, honouring JSON strings; npos length when it never closes.
+// The first balanced {...} of `s`: its start and length (npos length when it never closes).
 std::pair<size_t, size_t> balanced_object(std::string_view s) {
   const size_t start = s.find('{');
   if (start == std::string_view::npos) return {std::string_view::npos, 0};
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = start; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      ++depth;
-    } else if (c == '}' && --depth == 0) {
-      return {start, i + 1 - start};
-    }
-  }
-  return {start, std::string_view::npos};
+  return {start, balanced_json_length(s, start)};
 }
 
 Action invalid(Action a, std::string why) {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "agent/json_scan.h"
+
 #include "prompts/prompts.h"
 
 namespace agentrt::agent {
@@ -35,28 +37,10 @@ Json action_arguments_for_trace(const Action& a) {
 
 Json extract_plan(std::string_view text) {
   for (size_t start = text.find('['); start != std::string_view::npos; start = text.find('[', start + 1)) {
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (size_t i = start; i < text.size(); ++i) {
-      const char c = text[i];
-      if (in_string) {
-        if (escaped) {
-          escaped = false;
-        } else if (c == '\\') {
-          escaped = true;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      if (c == '"') in_string = true;
-      if (c == '[' || c == '{') ++depth;
-      if ((c == ']' || c == '}') && --depth == 0) {
-        Json plan = Json::parse(text.substr(start, i + 1 - start), nullptr, false);
-        if (!plan.is_discarded() && plan.is_array()) return plan;
-        break;
-      }
-    }
+    const size_t length = balanced_json_length(text, start);
+    if (length == std::string_view::npos) continue;
+    Json plan = Json::parse(text.substr(start, length), nullptr, false);
+    if (!plan.is_discarded() && plan.is_array()) return plan;
   }
   return nullptr;
 }
