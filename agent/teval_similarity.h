@@ -34,4 +34,7 @@ bool is_word_code_point(char32_t cp);
 // Decodes one UTF-8 code point at text[pos], advancing pos (invalid bytes decode as U+FFFD, one byte each).
 char32_t next_code_point(std::string_view text, size_t& pos);
 
+// Appends cp as UTF-8; values that are not Unicode scalar values (lone surrogates, > U+10FFFF) become U+FFFD.
+void append_utf8(std::string& out, char32_t cp);
+
 }  // namespace agentrt::agent::teval
