@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +46,46 @@ struct GenerateResult {
 
 // Return false to stop (finish_reason "cancelled").
 using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+// One generation's state apart from its KV cache: the sampler, the logits processor, the stop conditions and
+// the text released so far. Generator drives one; the serving engine drives many, one per request.
+class GenerationState {
+ public:
+  // Throws std::invalid_argument for an empty prompt, bad sampling parameters or an empty stop string.
+  GenerationState(const Tokenizer& tokenizer, std::span<const int32_t> prompt,
+                  const GenerateOptions& options);
+
+  // Picks the next token from logits [vocab] (modified): logits processor, penalties, sampling.
+  int32_t choose(std::span<float> logits);
+  struct Step {
+    bool emit = false;  // hand `event` to the caller
+    TokenEvent event;
+    bool stopped = false;  // a stop id or stop string ended the generation here
+  };
+  // Takes the chosen token: ends at a stop id, else releases the text that became final.
+  Step push(int32_t id);
+  // The generation ends (length, cancellation, or a stop): the text still held back, unless a stop string
+  // ended it. Sets finish_reason "length" unless it was already set; pass "cancelled" to override.
+  std::optional<TokenEvent> finish(const std::string& reason = {});
+
+  const std::vector<int32_t>& context() const { return context_; }  // prompt and generated ids
+  const GenerateOptions& options() const { return *options_; }
+  bool done_generating() const {
+    return stopped_ || static_cast<int>(result_.ids.size()) >= options_->max_tokens;
+  }
+  GenerateResult& result() { return result_; }
+
+ private:
+  const Tokenizer* tokenizer_;
+  const GenerateOptions* options_;
+  Sampler sampler_;
+  std::vector<int32_t> context_;
+  StreamDecoder decoder_;
+  std::string all_;           // decoded text so far
+  std::size_t released_ = 0;  // bytes of all_ handed out
+  bool stopped_ = false;
+  GenerateResult result_;
+};
 
 class Generator {
  public:

@@ -69,6 +69,32 @@ class CpuBackend::Cache : public KvCache {
   std::vector<std::vector<float>> k_, v_;
 };
 
+// Paged K and V: fp32 [blocks, layers, block_tokens, kv_dim] each, so that one block's positions of one layer
+// are contiguous like a contiguous cache's.
+class CpuBackend::BlockStore : public KvBlockStore {
+ public:
+  BlockStore(int blocks, int block_tokens, int layers, int kv_dim)
+      : KvBlockStore(blocks, block_tokens),
+        layers_(layers),
+        kv_dim_(kv_dim),
+        k_(static_cast<std::size_t>(blocks) * layers * block_tokens * kv_dim),
+        v_(k_.size()) {}
+  std::size_t block_bytes() const override {
+    return 2 * sizeof(float) * static_cast<std::size_t>(layers_) * block_tokens() * kv_dim_;
+  }
+  float* k(int block, int layer, int slot) { return k_.data() + offset(block, layer, slot); }
+  float* v(int block, int layer, int slot) { return v_.data() + offset(block, layer, slot); }
+  bool fits(int layers, int kv_dim) const { return layers == layers_ && kv_dim == kv_dim_; }
+
+ private:
+  std::size_t offset(int block, int layer, int slot) const {
+    return ((static_cast<std::size_t>(block) * layers_ + layer) * block_tokens() + slot) * kv_dim_;
+  }
+  int layers_;
+  int kv_dim_;
+  std::vector<float> k_, v_;
+};
+
 CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBackendOptions& options)
     : checkpoint_(std::move(checkpoint)),
       options_(options),
@@ -89,6 +115,54 @@ std::string CpuBackend::name() const {
 
 std::unique_ptr<KvCache> CpuBackend::new_cache() {
   return std::make_unique<Cache>(config().num_hidden_layers, config().kv_dim());
+}
+
+std::unique_ptr<KvBlockStore> CpuBackend::new_block_store(int blocks, int block_tokens) {
+  if (blocks <= 0 || block_tokens <= 0)
+    throw std::invalid_argument("KV block store: blocks and block size must be > 0");
+  return std::make_unique<BlockStore>(blocks, block_tokens, config().num_hidden_layers, config().kv_dim());
+}
+
+std::unique_ptr<PagedKvCache> CpuBackend::new_paged_cache(KvBlockStore& store) {
+  auto* own = dynamic_cast<BlockStore*>(&store);
+  if (own == nullptr || !own->fits(config().num_hidden_layers, config().kv_dim())) {
+    throw std::invalid_argument("CpuBackend: the block store was made by another backend or model");
+  }
+  return std::make_unique<PagedKvCache>(store);
+}
+
+CpuBackend::Row CpuBackend::row_for(KvCache& cache, int position, int64_t rope_length) const {
+  Row row;
+  row.position = position;
+  row.rope_length = rope_length;
+  if (auto* own = dynamic_cast<Cache*>(&cache)) {
+    row.cache = own;
+  } else if (auto* paged = dynamic_cast<PagedKvCache*>(&cache);
+             paged != nullptr && dynamic_cast<BlockStore*>(&paged->store()) != nullptr) {
+    if (position >= paged->capacity()) {
+      throw std::invalid_argument("CpuBackend: position " + std::to_string(position) +
+                                  " is past the paged cache's block table (" +
+                                  std::to_string(paged->capacity()) + " positions)");
+    }
+    row.paged = paged;
+  } else {
+    throw std::invalid_argument("CpuBackend: the cache was made by another backend");
+  }
+  return row;
+}
+
+float* CpuBackend::key(const Row& row, int layer, int position) const {
+  if (row.cache != nullptr) return row.cache->k(layer, position);
+  auto& store = static_cast<BlockStore&>(row.paged->store());
+  const int bt = store.block_tokens();
+  return store.k(row.paged->block_table()[position / bt], layer, position % bt);
+}
+
+float* CpuBackend::value(const Row& row, int layer, int position) const {
+  if (row.cache != nullptr) return row.cache->v(layer, position);
+  auto& store = static_cast<BlockStore&>(row.paged->store());
+  const int bt = store.block_tokens();
+  return store.v(row.paged->block_table()[position / bt], layer, position % bt);
 }
 
 void CpuBackend::matmul(const WeightMatrix& w, const float* x, int m, float* y) {
@@ -130,8 +204,8 @@ void CpuBackend::rope(float* vec, int heads, int position, int64_t rope_length) 
   }
 }
 
-void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> rows,
-                         std::span<const bool> want_logits, float* logits) {
+void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> rows,
+                          std::span<const bool> want_logits, float* logits) {
   const ModelConfig& c = config();
   const ModelWeights& weights = checkpoint_->weights();
   const int m = static_cast<int>(tokens.size());
@@ -157,7 +231,7 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
   }
   int max_position = 0;
   for (const Row& row : rows) {
-    row.cache->reserve(row.position + 1);
+    if (row.cache != nullptr) row.cache->reserve(row.position + 1);
     max_position = std::max(max_position, row.position);
   }
   for (auto& s : scores_) s.resize(max_position + 1);
@@ -173,8 +247,8 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
       const float* packed = &qkv[static_cast<std::size_t>(t) * qkv_rows];
       float* qt = &q[static_cast<std::size_t>(t) * nh * d];
       for (int head = 0; head < nh; ++head) std::copy_n(packed + layout.query_row(head), d, qt + head * d);
-      float* kt = rows[t].cache->k(l, rows[t].position);
-      float* vt = rows[t].cache->v(l, rows[t].position);
+      float* kt = key(rows[t], l, rows[t].position);
+      float* vt = value(rows[t], l, rows[t].position);
       for (int kv = 0; kv < nkv; ++kv) {
         std::copy_n(packed + layout.key_row(kv), d, kt + kv * d);
         std::copy_n(packed + layout.value_row(kv), d, vt + kv * d);
@@ -190,7 +264,7 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
       float* scores = scores_[thread].data();
       float max_score = -INFINITY;
       for (int j = 0; j <= row.position; ++j) {
-        scores[j] = kernels_->dot(qh, row.cache->k(l, j) + kv * d, d) * scale;
+        scores[j] = kernels_->dot(qh, key(row, l, j) + kv * d, d) * scale;
         max_score = std::max(max_score, scores[j]);
       }
       float sum = 0.0f;
@@ -201,7 +275,7 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
       float* out = &attn[(static_cast<std::size_t>(t) * nh + head) * d];
       std::fill_n(out, d, 0.0f);
       for (int j = 0; j <= row.position; ++j)
-        kernels_->axpy(scores[j] / sum, row.cache->v(l, j) + kv * d, out, d);
+        kernels_->axpy(scores[j] / sum, value(row, l, j) + kv * d, out, d);
     });
     matmul(matrix(lw.wo), attn.data(), m, xn.data());
     for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
@@ -214,7 +288,13 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
     for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
   }
   (void)kv_dim;
-  for (const Row& row : rows) row.cache->set_length(std::max(row.cache->length(), row.position + 1));
+  for (const Row& row : rows) {
+    if (row.cache != nullptr) {
+      row.cache->set_length(std::max(row.cache->length(), row.position + 1));
+    } else {
+      row.paged->set_length(std::max(row.paged->length(), row.position + 1));
+    }
+  }
 
   // Final norm and the output head for the rows that want logits.
   int out_rows = 0;
@@ -228,9 +308,9 @@ void CpuBackend::forward(std::span<const int32_t> tokens, std::span<const Row> r
 
 void CpuBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which,
                          std::span<float> logits) {
-  auto* own = dynamic_cast<Cache*>(&cache);
-  if (own == nullptr) throw std::invalid_argument("CpuBackend: the cache was made by another backend");
   if (tokens.empty()) throw std::invalid_argument("prefill: no tokens");
+  // Checked up front (and the table's reach) so that a failure leaves the cache untouched.
+  row_for(cache, cache.length() + static_cast<int>(tokens.size()) - 1, 0);
   // Checked up front so that a bad id in a later chunk leaves the cache untouched.
   for (const int32_t id : tokens) {
     if (id < 0 || id >= config().vocab_size) {
@@ -248,13 +328,13 @@ void CpuBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, Logits
     const std::size_t n = std::min<std::size_t>(chunk, tokens.size() - begin);
     std::vector<Row> rows(n);
     auto want = std::make_unique<bool[]>(n);
-    const int start = own->length();
+    const int start = cache.length();
     for (std::size_t i = 0; i < n; ++i) {
-      rows[i] = Row{own, start + static_cast<int>(i), rope_length};
+      rows[i] = row_for(cache, start + static_cast<int>(i), rope_length);
       want[i] = which == LogitsFor::All || begin + i + 1 == tokens.size();
     }
     float* out = which == LogitsFor::All ? logits.data() + begin * vocab : logits.data();
-    forward(tokens.subspan(begin, n), rows, std::span<const bool>(want.get(), n), out);
+    run_rows(tokens.subspan(begin, n), rows, std::span<const bool>(want.get(), n), out);
   }
 }
 
@@ -266,17 +346,52 @@ void CpuBackend::decode(std::span<KvCache* const> caches, std::span<const int32_
     throw std::invalid_argument("decode: logits buffer too small");
   }
   std::vector<Row> rows;
-  for (KvCache* cache : caches) {
-    auto* own = dynamic_cast<Cache*>(cache);
-    if (own == nullptr) throw std::invalid_argument("CpuBackend: the cache was made by another backend");
-    for (const Row& other : rows) {
-      if (other.cache == own) throw std::invalid_argument("decode: the same cache twice in one batch");
+  for (std::size_t i = 0; i < caches.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (caches[j] == caches[i]) throw std::invalid_argument("decode: the same cache twice in one batch");
     }
-    rows.push_back(Row{own, own->length(), static_cast<int64_t>(own->length()) + 1});
+    rows.push_back(row_for(*caches[i], caches[i]->length(), static_cast<int64_t>(caches[i]->length()) + 1));
   }
   auto want = std::make_unique<bool[]>(rows.size());
   std::fill_n(want.get(), rows.size(), true);
-  forward(tokens, rows, std::span<const bool>(want.get(), rows.size()), logits.data());
+  run_rows(tokens, rows, std::span<const bool>(want.get(), rows.size()), logits.data());
+}
+
+void CpuBackend::forward(std::span<const ForwardChunk> chunks, std::span<float> logits) {
+  std::vector<int32_t> tokens;
+  std::vector<Row> rows;
+  std::vector<char> want;
+  std::size_t out_rows = 0;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const ForwardChunk& chunk = chunks[i];
+    if (chunk.cache == nullptr || chunk.tokens.empty())
+      throw std::invalid_argument("forward: an empty chunk");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (chunks[j].cache == chunk.cache)
+        throw std::invalid_argument("forward: the same cache twice in one pass");
+    }
+    const int start = chunk.cache->length();
+    const int64_t rope_length =
+        chunk.rope_length > 0 ? chunk.rope_length : start + static_cast<int64_t>(chunk.tokens.size());
+    for (std::size_t t = 0; t < chunk.tokens.size(); ++t) {
+      const int32_t id = chunk.tokens[t];
+      if (id < 0 || id >= config().vocab_size) {
+        throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                    std::to_string(config().vocab_size));
+      }
+      tokens.push_back(id);
+      rows.push_back(row_for(*chunk.cache, start + static_cast<int>(t), rope_length));
+      want.push_back(chunk.want_logits && t + 1 == chunk.tokens.size());
+    }
+    if (chunk.want_logits) ++out_rows;
+  }
+  if (rows.empty()) return;
+  if (logits.size() < out_rows * static_cast<std::size_t>(config().vocab_size)) {
+    throw std::invalid_argument("forward: logits buffer too small");
+  }
+  auto flags = std::make_unique<bool[]>(want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) flags[i] = want[i] != 0;
+  run_rows(tokens, rows, std::span<const bool>(flags.get(), want.size()), logits.data());
 }
 
 }  // namespace agentrt::engine::cpu

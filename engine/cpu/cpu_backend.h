@@ -1,5 +1,6 @@
 // The CPU backend: the InternLM2 forward pass on all cores, reading the weights in place from the mapped
-// checkpoint. Not safe for concurrent calls (one generation at a time per backend).
+// checkpoint. Not safe for concurrent calls: one thread drives it (Generator for one sequence, the serving
+// engine's step loop for many, batched through forward()).
 #pragma once
 
 #include <memory>
@@ -29,20 +30,31 @@ class CpuBackend : public Backend {
                std::span<float> logits) override;
   void decode(std::span<KvCache* const> caches, std::span<const int32_t> tokens,
               std::span<float> logits) override;
+  std::unique_ptr<KvBlockStore> new_block_store(int blocks, int block_tokens) override;
+  std::unique_ptr<PagedKvCache> new_paged_cache(KvBlockStore& store) override;
+  void forward(std::span<const ForwardChunk> chunks, std::span<float> logits) override;
 
   int threads() const { return pool_.size(); }
   const Kernels& kernels() const { return *kernels_; }
 
  private:
   class Cache;
+  class BlockStore;
+  // One token's place: in a contiguous cache, or through a paged cache's block table.
   struct Row {
-    Cache* cache;
-    int position;
-    int64_t rope_length;  // sequence length that sets the dynamic-NTK base
+    Cache* cache = nullptr;
+    PagedKvCache* paged = nullptr;
+    int position = 0;
+    int64_t rope_length = 0;  // sequence length that sets the dynamic-NTK base
   };
+  // A row for `cache` (either kind, made by this backend) at `position`; throws for a foreign cache.
+  Row row_for(KvCache& cache, int position, int64_t rope_length) const;
+  // K or V [kv_dim] of a row's sequence at `position` of `layer`.
+  float* key(const Row& row, int layer, int position) const;
+  float* value(const Row& row, int layer, int position) const;
   // Runs rows (one token each) through the model; logits for rows with want_logits[i], written in order.
-  void forward(std::span<const int32_t> tokens, std::span<const Row> rows, std::span<const bool> want_logits,
-               float* logits);
+  void run_rows(std::span<const int32_t> tokens, std::span<const Row> rows, std::span<const bool> want_logits,
+                float* logits);
   void matmul(const WeightMatrix& w, const float* x, int m, float* y);
   void rope(float* vec, int heads, int position, int64_t rope_length);
   const std::vector<float>& inv_freq_for(int64_t rope_length);
