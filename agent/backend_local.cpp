@@ -6,6 +6,7 @@
 #include "agent/tool_call_constraint.h"
 #include "engine/generate.h"
 #include "engine/model.h"
+#include "engine/serving/serving_engine.h"
 
 namespace agentrt::agent {
 
@@ -23,6 +24,12 @@ LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, L
 }
 
 LocalEngineBackend::~LocalEngineBackend() = default;
+
+void LocalEngineBackend::start_serving(const engine::serving::SchedulerOptions& options) {
+  if (serving_) throw std::logic_error("local engine: serving already started");
+  serving_ =
+      std::make_unique<engine::serving::ServingEngine>(model_->backend(), model_->tokenizer(), options);
+}
 
 std::string LocalEngineBackend::name() const {
   return "local:" + dir_.string();
@@ -74,7 +81,8 @@ Completion LocalEngineBackend::generate(const std::string& prompt, const Generat
     const MarkerIds markers = marker_ids();
     ToolCallConstraint constraint(vocabulary(), params.constrain_tools, markers);
     // A prompt that already opens a plugin call (a caller forcing a call) starts the constraint inside it.
-    for (const auto& opener : {std::string("<|action_start|><|plugin|>"), std::string("[UNUSED_TOKEN_144][UNUSED_TOKEN_141]")}) {
+    for (const auto& opener :
+         {std::string("<|action_start|><|plugin|>"), std::string("[UNUSED_TOKEN_144][UNUSED_TOKEN_141]")}) {
       if (prompt.ends_with(opener) || prompt.ends_with(opener + "\n")) {
         for (const auto& [id, marker] : markers) {
           if (marker == Marker::ActionStart) constraint.accept(id);
@@ -94,7 +102,9 @@ Completion LocalEngineBackend::generate(const std::string& prompt, const Generat
 Completion LocalEngineBackend::generate_with(const std::string& prompt, const GenerationParams& params,
                                              const ChunkCallback& on_chunk,
                                              engine::LogitsProcessor* processor) {
-  std::lock_guard lock(mutex_);
+  // The serving engine batches concurrent calls itself; without it the backend runs one sequence at a time.
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!serving_) lock.lock();
   const auto& tok = model_->tokenizer();
   engine::GenerateOptions options;
   options.max_tokens = params.max_tokens;
@@ -115,14 +125,22 @@ Completion LocalEngineBackend::generate_with(const std::string& prompt, const Ge
   engine::GenerateResult result;
   try {
     const auto ids = tok.encode(prompt, /*add_bos=*/true);
-    engine::Generator generator(model_->backend(), tok);
-    result = generator.generate(ids, options, [&](const engine::TokenEvent& event) {
+    const auto forward_event = [&](const engine::TokenEvent& event) {
       if (!on_chunk) return true;
       TokenChunk chunk;
       chunk.text = event.text;
       if (event.id >= 0) chunk.ids.push_back(event.id);
       return on_chunk(chunk);
-    });
+    };
+    if (serving_) {
+      result = serving_->generate(ids, options, forward_event);
+    } else {
+      engine::Generator generator(model_->backend(), tok);
+      result = generator.generate(ids, options, forward_event);
+    }
+  } catch (const std::invalid_argument& e) {
+    // The request itself is at fault (e.g. it can never fit in the KV cache): the caller answers 400.
+    throw std::invalid_argument(std::string("local engine: ") + e.what());
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("local engine: ") + e.what());
   }

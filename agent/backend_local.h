@@ -10,11 +10,15 @@
 
 #include "agent/llm_backend.h"
 #include "agent/vocabulary_index.h"
+#include "engine/serving/scheduler.h"
 
 namespace agentrt::engine {
 class LogitsProcessor;
 class Model;
 class Tokenizer;
+namespace serving {
+class ServingEngine;
+}
 }  // namespace agentrt::engine
 
 namespace agentrt::agent {
@@ -33,7 +37,8 @@ class LocalEngineBackend : public LLMBackend {
   ~LocalEngineBackend() override;
 
   std::string name() const override;
-  // One generation at a time: concurrent calls wait for each other. With params.constrain_tools set, every
+  // One generation at a time (concurrent calls wait for each other) until start_serving(); from then on
+  // concurrent calls are batched together by the serving engine. With params.constrain_tools set, every
   // <|plugin|> call is constrained to the given tools' schemas (agent/tool_call_constraint.h).
   Completion generate(const std::string& prompt, const GenerationParams& params,
                       const ChunkCallback& on_chunk) override;
@@ -41,6 +46,13 @@ class LocalEngineBackend : public LLMBackend {
   // generate() with a logits processor (e.g. a tool-call constraint) consulted at every step; may be null.
   Completion generate_with(const std::string& prompt, const GenerationParams& params,
                            const ChunkCallback& on_chunk, engine::LogitsProcessor* processor);
+
+  // From now on generations go through a continuous-batching engine (engine/serving) with a paged KV cache
+  // and a prefix cache shared by all callers. Throws std::invalid_argument when the engine's backend cannot
+  // page its cache or the options are bad. Call before the first generation, once.
+  void start_serving(const engine::serving::SchedulerOptions& options);
+  // The serving engine's counters (queue, KV blocks, prefix cache); null before start_serving().
+  const engine::serving::ServingEngine* serving() const { return serving_.get(); }
 
   const engine::Tokenizer& tokenizer() const;
   // What was loaded: shape, dtype, memory, time.
@@ -55,6 +67,7 @@ class LocalEngineBackend : public LLMBackend {
   std::mutex mutex_;
   std::mutex vocabulary_mutex_;
   std::shared_ptr<const VocabularyIndex> vocabulary_;
+  std::unique_ptr<engine::serving::ServingEngine> serving_;  // destroyed before model_ (declared after it)
 };
 
 }  // namespace agentrt::agent

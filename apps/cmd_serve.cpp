@@ -9,6 +9,7 @@
 
 #include "apps/app_common.h"
 #include "apps/command.h"
+#include "apps/server/engine_served_model.h"
 #include "apps/server/server.h"
 
 namespace agentrt::apps {
@@ -30,6 +31,12 @@ struct ServeFlags {
   std::string model_id = "agentrt";
   int http_threads = 256;
   bool constrain = false;
+  // The local engine's continuous batching (engine/serving).
+  int kv_cache_mib = 1024;
+  int block_tokens = 16;
+  int max_batch_tokens = 256;
+  int max_running = 64;
+  bool no_prefix_cache = false;
 
   std::string flavor = "internlm2";
   std::string tools;
@@ -48,8 +55,22 @@ int serve(const ServeFlags& f) {
   bf.model_name = f.endpoint_model;
   bf.api_key = f.endpoint_api_key;
   bf.timeout_s = f.timeout_s;
-  // None of today's backends runs two generations at once: the server queues them.
-  auto model = std::make_shared<server::SerialServedModel>(make_backend(bf), f.model_id);
+  auto backend = make_backend(bf);
+  std::shared_ptr<server::ServedModel> model;
+  if (auto* local = dynamic_cast<agent::LocalEngineBackend*>(backend.get())) {
+    // Our engine batches concurrent requests itself, over a paged KV cache with prefix reuse.
+    backend.release();
+    engine::serving::SchedulerOptions so;
+    so.kv_bytes = static_cast<std::size_t>(f.kv_cache_mib) << 20;
+    so.block_tokens = f.block_tokens;
+    so.max_step_tokens = f.max_batch_tokens;
+    so.max_running = f.max_running;
+    so.prefix_cache = !f.no_prefix_cache;
+    model = server::serve_local_engine(std::unique_ptr<agent::LocalEngineBackend>(local), f.model_id, so);
+  } else {
+    // Remote and scripted backends run one generation at a time here: the server queues them.
+    model = std::make_shared<server::SerialServedModel>(std::move(backend), f.model_id);
+  }
 
   server::ServerOptions o;
   o.host = f.host;
@@ -123,6 +144,20 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
                   "Run the checkpoint in DIR in process (default: the bundled demo model)");
   cmd->add_option("--threads", f->engine_threads, "CPU threads of the local engine (0: all)")
       ->capture_default_str();
+  cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV cache pool of the local engine, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--block-tokens", f->block_tokens, "Positions per KV cache block")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-batch-tokens", f->max_batch_tokens,
+                  "Tokens per forward pass of the local engine (decodes first, then prompt chunks)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--max-running", f->max_running, "Requests batched together at once by the local engine")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_flag("--no-prefix-cache", f->no_prefix_cache, "Do not re-use KV blocks of earlier prompts");
   cmd->add_option("--script", f->script, "Replay model replies from FILE (a JSON list of strings)");
   cmd->add_option("--endpoint", f->endpoint, "URL of an OpenAI-compatible server to generate with");
   cmd->add_option("--endpoint-model", f->endpoint_model,

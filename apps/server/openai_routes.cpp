@@ -12,13 +12,17 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Runs one generation, recording its outcome; a backend failure becomes a 502 with a server_error object.
+// Runs one generation, recording its outcome; a request the backend refuses (std::invalid_argument, e.g. too
+// long for the KV cache) becomes a 400, a backend failure a 502 with a server_error object.
 agent::Completion generate(ServerState& s, const std::string& prompt, const agent::GenerationParams& params,
                            const agent::ChunkCallback& on_chunk) {
   try {
     agent::Completion c = s.model->generate(prompt, params, on_chunk);
     s.metrics.count_generation(c.finish_reason, c.prompt_tokens, c.completion_tokens);
     return c;
+  } catch (const std::invalid_argument& e) {
+    s.metrics.count_generation("error", 0, 0);
+    throw ApiError(400, e.what(), "invalid_request_error", "", "invalid_request");
   } catch (const std::exception& e) {
     s.metrics.count_generation("error", 0, 0);
     throw ApiError(502, std::string("the model backend failed: ") + e.what(), "server_error", "",

@@ -46,8 +46,11 @@ agent::Completion SerialServedModel::generate(const std::string& prompt,
 }
 
 ConcurrentServedModel::ConcurrentServedModel(std::unique_ptr<agent::LLMBackend> backend, std::string id,
-                                             EngineGaugeSource gauges)
-    : backend_(std::move(backend)), id_(std::move(id)), gauges_(std::move(gauges)) {}
+                                             EngineGaugeSource gauges, EngineQueueSource queue)
+    : backend_(std::move(backend)),
+      id_(std::move(id)),
+      gauges_(std::move(gauges)),
+      queue_(std::move(queue)) {}
 
 agent::Completion ConcurrentServedModel::generate(const std::string& prompt,
                                                   const agent::GenerationParams& params,

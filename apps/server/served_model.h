@@ -32,6 +32,13 @@ struct EngineGauge {
 // Reports the engine's own state; only engines that have a KV cache provide one.
 using EngineGaugeSource = std::function<std::vector<EngineGauge>()>;
 
+// A batching engine's own queue: requests admitted into its batch (running) and those waiting for room.
+struct EngineQueueDepth {
+  int waiting = 0;
+  int running = 0;
+};
+using EngineQueueSource = std::function<EngineQueueDepth()>;
+
 class ServedModel {
  public:
   virtual ~ServedModel() = default;
@@ -74,20 +81,24 @@ class SerialServedModel : public ServedModel {
 // A backend that accepts concurrent generate() calls itself (a batching engine).
 class ConcurrentServedModel : public ServedModel {
  public:
+  // `queue`, when given, reports waiting/running from the engine; otherwise every call in flight counts as
+  // running.
   ConcurrentServedModel(std::unique_ptr<agent::LLMBackend> backend, std::string id,
-                        EngineGaugeSource gauges = nullptr);
+                        EngineGaugeSource gauges = nullptr, EngineQueueSource queue = nullptr);
   std::string id() const override { return id_; }
   agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
                              const agent::ChunkCallback& on_chunk) override;
   agent::MarkerIds marker_ids() const override { return backend_->marker_ids(); }
-  int waiting() const override { return 0; }
-  int running() const override { return running_.load(); }
+  int waiting() const override { return queue_ ? queue_().waiting : 0; }
+  int running() const override { return queue_ ? queue_().running : running_.load(); }
   std::vector<EngineGauge> engine_gauges() const override;
+  agent::LLMBackend& backend() { return *backend_; }
 
  private:
   std::unique_ptr<agent::LLMBackend> backend_;
   std::string id_;
   EngineGaugeSource gauges_;
+  EngineQueueSource queue_;
   std::atomic<int> running_{0};
 };
 

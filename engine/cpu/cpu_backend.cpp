@@ -77,13 +77,17 @@ class CpuBackend::BlockStore : public KvBlockStore {
       : KvBlockStore(blocks, block_tokens),
         layers_(layers),
         kv_dim_(kv_dim),
-        k_(static_cast<std::size_t>(blocks) * layers * block_tokens * kv_dim),
-        v_(k_.size()) {}
+        // Left uninitialised: a position is read only after it was written, and untouched pages of a large
+        // pool cost no memory until blocks are used.
+        k_(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(blocks) * layers * block_tokens *
+                                                   kv_dim)),
+        v_(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(blocks) * layers * block_tokens *
+                                                   kv_dim)) {}
   std::size_t block_bytes() const override {
     return 2 * sizeof(float) * static_cast<std::size_t>(layers_) * block_tokens() * kv_dim_;
   }
-  float* k(int block, int layer, int slot) { return k_.data() + offset(block, layer, slot); }
-  float* v(int block, int layer, int slot) { return v_.data() + offset(block, layer, slot); }
+  float* k(int block, int layer, int slot) { return k_.get() + offset(block, layer, slot); }
+  float* v(int block, int layer, int slot) { return v_.get() + offset(block, layer, slot); }
   bool fits(int layers, int kv_dim) const { return layers == layers_ && kv_dim == kv_dim_; }
 
  private:
@@ -92,7 +96,7 @@ class CpuBackend::BlockStore : public KvBlockStore {
   }
   int layers_;
   int kv_dim_;
-  std::vector<float> k_, v_;
+  std::unique_ptr<float[]> k_, v_;
 };
 
 CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBackendOptions& options)

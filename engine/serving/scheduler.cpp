@@ -9,7 +9,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<KvBlockStore> make_store(Backend& backend, const SchedulerOptions& o) {
+// Also settles o.blocks when the pool is given in bytes.
+std::unique_ptr<KvBlockStore> make_store(Backend& backend, SchedulerOptions& o) {
+  if (o.kv_bytes > 0 && o.block_tokens > 0) {
+    // A one-block store says what a block costs on this backend.
+    const auto probe = backend.new_block_store(1, o.block_tokens);
+    if (!probe)
+      throw std::invalid_argument("scheduler: backend " + backend.name() + " has no paged KV cache");
+    o.blocks = static_cast<int>(std::min<std::size_t>(o.kv_bytes / probe->block_bytes(), 1u << 30));
+    if (o.blocks <= 0) {
+      throw std::invalid_argument("scheduler: a KV pool of " + std::to_string(o.kv_bytes) +
+                                  " bytes holds no block of " + std::to_string(probe->block_bytes()) +
+                                  " bytes");
+    }
+  }
   if (o.block_tokens <= 0 || o.blocks <= 0)
     throw std::invalid_argument("scheduler: blocks and block size must be > 0");
   if (o.max_step_tokens <= 0 || o.max_running <= 0) {
@@ -47,8 +60,8 @@ Scheduler::Scheduler(Backend& backend, const Tokenizer& tokenizer, const Schedul
     : backend_(&backend),
       tokenizer_(&tokenizer),
       options_(options),
-      store_(make_store(backend, options)),
-      allocator_(options.blocks, options.block_tokens) {}
+      store_(make_store(backend, options_)),
+      allocator_(options_.blocks, options_.block_tokens) {}
 
 Scheduler::~Scheduler() = default;
 

@@ -25,8 +25,10 @@
 namespace agentrt::engine::serving {
 
 struct SchedulerOptions {
-  int block_tokens = 16;      // positions per KV block
-  int blocks = 1024;          // KV blocks in the pool
+  int block_tokens = 16;  // positions per KV block
+  int blocks = 1024;      // KV blocks in the pool
+  std::size_t kv_bytes =
+      0;  // when > 0, the pool is this many bytes instead (blocks = kv_bytes / block bytes)
   int max_step_tokens = 256;  // tokens of one forward pass (decodes first, then prefill chunks)
   int max_running = 64;       // requests decoding or prefilling at once
   bool prefix_cache = true;

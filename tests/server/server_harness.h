@@ -142,4 +142,14 @@ inline std::string post_stream(httplib::Client& c, const std::string& path, cons
   return res->body;
 }
 
+// The value of an unlabelled or labelled sample line in a /metrics exposition, or -1 when absent.
+inline double metric(const std::string& text, const std::string& sample) {
+  size_t pos = 0;
+  while ((pos = text.find(sample + " ", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + sample.size() + 1));
+    ++pos;
+  }
+  return -1;
+}
+
 }  // namespace agentrt::testing

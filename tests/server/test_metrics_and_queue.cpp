@@ -69,16 +69,6 @@ struct PacedServer {
 const Json kStreamRequest = Json::parse(
     R"({"model": "agentrt", "stream": true, "messages": [{"role": "user", "content": "count"}]})");
 
-// The value of an unlabelled or labelled sample line in an exposition, or -1 when absent.
-double metric(const std::string& text, const std::string& sample) {
-  size_t pos = 0;
-  while ((pos = text.find(sample + " ", pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') return std::stod(text.substr(pos + sample.size() + 1));
-    ++pos;
-  }
-  return -1;
-}
-
 TEST(Queue, SerialModelRunsOneGenerationAtATime) {
   PacedServer s(5, std::chrono::milliseconds(4));
   std::vector<std::thread> clients;
