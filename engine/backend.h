@@ -7,7 +7,7 @@
 // with a clear error, and Generator still runs it one sequence at a time):
 //   1. new_block_store(blocks, block_tokens): storage for `blocks` KV blocks, each holding K and V of
 //      `block_tokens` consecutive positions for every layer and KV head (the CPU backend: fp32
-//      [blocks, layers, block_tokens, kv_heads * head_dim], once for K and once for V). Block ids are
+//      [layers, blocks, block_tokens, kv_heads * head_dim], once for K and once for V). Block ids are
 //      0..blocks-1; the backend never allocates or frees blocks itself: engine/serving/block_allocator.h
 //      does.
 //   2. new_paged_cache(store): a PagedKvCache over that store. Its block table is written by the serving

@@ -49,6 +49,14 @@ class CpuBackend : public Backend {
   };
   // A row for `cache` (either kind, made by this backend) at `position`; throws for a foreign cache.
   Row row_for(KvCache& cache, int position, int64_t rope_length) const;
+  // Positions [position, position + count) of a row's sequence in one layer, stored back to back: K and V
+  // [count, kv_dim] each. count is at most end - position.
+  struct KvRun {
+    const float* k;
+    const float* v;
+    int count;
+  };
+  KvRun run_at(const Row& row, int layer, int position, int end) const;
   // K or V [kv_dim] of a row's sequence at `position` of `layer`.
   float* key(const Row& row, int layer, int position) const;
   float* value(const Row& row, int layer, int position) const;

@@ -80,9 +80,9 @@ def one_request(host, port, body, api_key):
     return ttft, time.perf_counter() - t0, chunks, "".join(text)
 
 
-def start_server(agentrt, replies, model_dir, engine_threads, workdir, threads):
+def start_server(agentrt, replies, model_dir, engine_threads, workdir, threads, extra_args):
     if model_dir:
-        backend = ["--model", model_dir, "--threads", str(engine_threads)]
+        backend = ["--model", model_dir, "--threads", str(engine_threads)] + extra_args
     else:
         script = os.path.join(workdir, "replies.json")
         with open(script, "w") as f:
@@ -107,6 +107,8 @@ def main():
     ap.add_argument("--base-url", help="a running server instead of starting one")
     ap.add_argument("--model-dir", help="own server on this checkpoint (local engine) instead of scripted replies")
     ap.add_argument("--engine-threads", type=int, default=0, help="CPU threads of the local engine (0: all)")
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="extra argument of `agentrt serve` on --model-dir (repeat; e.g. --serve-arg=--max-running=1)")
     ap.add_argument("--model", default="agentrt")
     ap.add_argument("--api-key", default="")
     ap.add_argument("--max-tokens", type=int, default=64)
@@ -127,7 +129,8 @@ def main():
         if not args.model_dir:
             expected = " ".join("word%d" % i for i in range(args.reply_words))
             replies = [expected] * total
-        proc, host, port = start_server(args.agentrt, replies, args.model_dir, args.engine_threads, tmp.name, args.clients + 16)
+        proc, host, port = start_server(args.agentrt, replies, args.model_dir, args.engine_threads, tmp.name, args.clients + 16,
+                                        args.serve_arg)
 
     body = json.dumps({"model": args.model, "stream": True, "max_tokens": args.max_tokens,
                        "messages": [{"role": "user", "content": "Tell me something."}]})
