@@ -20,13 +20,19 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
   cmd->add_option("--model", flags.model,
                   "Checkpoint folder (HF InternLM2 format) to run in process on the CPU engine "
                   "(default, without --endpoint or --script: the bundled demo model, models/demo)");
+  cmd->add_option("--backend", flags.backend,
+                  "Engine backend that runs the model: cpu (default) or cuda (builds with the CUDA backend)");
   cmd->add_option("--threads", flags.threads, "CPU threads of the local engine (default: all)");
   cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
-  cmd->add_option("--endpoint", flags.endpoint,
-                  "URL of an OpenAI-compatible server (lmdeploy, vLLM, llama-server), e.g. http://127.0.0.1:23333");
-  cmd->add_option("--model-name", flags.model_name, "Model name on that server (default: the first it lists)");
-  cmd->add_option("--api-key", flags.api_key, "API key for the server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
-  cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")->capture_default_str();
+  cmd->add_option(
+      "--endpoint", flags.endpoint,
+      "URL of an OpenAI-compatible server (lmdeploy, vLLM, llama-server), e.g. http://127.0.0.1:23333");
+  cmd->add_option("--model-name", flags.model_name,
+                  "Model name on that server (default: the first it lists)");
+  cmd->add_option("--api-key", flags.api_key,
+                  "API key for the server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
+  cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")
+      ->capture_default_str();
 }
 
 std::filesystem::path demo_model_dir() {
@@ -55,19 +61,26 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
   if (chosen > 1)
     throw std::invalid_argument("choose one backend: --model, --endpoint or --script, not several");
   if (flags.threads < 0) throw std::invalid_argument("--threads must be 0 (all) or more");
+  if (flags.backend != "cpu" && flags.backend != "cuda")
+    throw std::invalid_argument("--backend must be cpu or cuda, not '" + flags.backend + "'");
+  if (flags.backend != "cpu" && chosen == 1 && flags.model.empty())
+    throw std::invalid_argument(
+        "--backend runs a local model (--model or the demo model), not --endpoint or --script");
   if (chosen == 0 || !flags.model.empty()) {
     std::filesystem::path dir = flags.model;
     if (dir.empty()) {
       dir = demo_model_dir();
       if (dir.empty()) {
         throw std::invalid_argument(
-            "no model backend given and the bundled demo model (models/demo) was not found: pass --model DIR, "
+            "no model backend given and the bundled demo model (models/demo) was not found: pass --model "
+            "DIR, "
             "--endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies), or set "
             "AGENTRT_DEMO_MODEL");
       }
     }
     agent::LocalEngineOptions o;
     o.threads = flags.threads;
+    o.backend = flags.backend;
     o.progress = false;
     return std::make_unique<agent::LocalEngineBackend>(dir, o);
   }
@@ -96,11 +109,14 @@ void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
     cmd->add_option("--tools", flags.tools,
                     "Comma-separated tools to offer (default: every built-in tool; 'none' for no tools)");
   }
-  cmd->add_option("--tools-config", flags.tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
-  cmd->add_option("--workspace", flags.workspace, "Folder the tools read and write files in (default: current folder)");
+  cmd->add_option("--tools-config", flags.tools_config,
+                  "JSON file of per-tool settings: {\"<tool>\": {...}}");
+  cmd->add_option("--workspace", flags.workspace,
+                  "Folder the tools read and write files in (default: current folder)");
   if (with_list) {
-    cmd->add_option("--mcp-config", flags.mcp_config,
-                    "JSON file of MCP servers ({\"mcpServers\": {...}}) whose tools are offered as <server>.<tool>");
+    cmd->add_option(
+        "--mcp-config", flags.mcp_config,
+        "JSON file of MCP servers ({\"mcpServers\": {...}}) whose tools are offered as <server>.<tool>");
   }
 }
 
@@ -115,7 +131,8 @@ tools::ToolsConfig make_tools_config(const ToolFlags& flags) {
   if (!flags.tools_config.empty()) {
     config.settings = read_json_file(flags.tools_config);
     if (!config.settings.is_object()) {
-      throw std::invalid_argument("tools config '" + flags.tools_config + "' must be a JSON object keyed by tool name");
+      throw std::invalid_argument("tools config '" + flags.tools_config +
+                                  "' must be a JSON object keyed by tool name");
     }
   }
   return config;

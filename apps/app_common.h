@@ -1,5 +1,5 @@
-// Pieces several subcommands share: choosing and building the LLM backend from flags, building the tool registry,
-// reading JSON input files.
+// Pieces several subcommands share: choosing and building the LLM backend from flags, building the tool
+// registry, reading JSON input files.
 #pragma once
 
 #include <filesystem>
@@ -17,13 +17,14 @@
 namespace agentrt::apps {
 
 struct BackendFlags {
-  std::string model;       // --model DIR: a checkpoint run in process on our engine (default: the demo model)
-  int threads = 0;         // --threads N: CPU threads of the local engine (0: all)
-  std::string script;      // --script FILE: scripted replies (JSON list of strings)
-  std::string endpoint;    // --endpoint URL: OpenAI-compatible server
-  std::string model_name;  // --model-name NAME: the served model (asked from the server when empty)
-  std::string api_key;     // --api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
-  double timeout_s = 120;  // --timeout SECONDS: longest wait for the server's next bytes
+  std::string model;  // --model DIR: a checkpoint run in process on our engine (default: the demo model)
+  std::string backend = "cpu";  // --backend cpu|cuda: the engine backend that runs --model
+  int threads = 0;              // --threads N: CPU threads of the local engine (0: all)
+  std::string script;           // --script FILE: scripted replies (JSON list of strings)
+  std::string endpoint;         // --endpoint URL: OpenAI-compatible server
+  std::string model_name;       // --model-name NAME: the served model (asked from the server when empty)
+  std::string api_key;          // --api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
+  double timeout_s = 120;       // --timeout SECONDS: longest wait for the server's next bytes
 };
 
 void add_backend_flags(CLI::App* cmd, BackendFlags& flags);
@@ -44,8 +45,8 @@ struct ToolFlags {
 
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list);
 tools::ToolsConfig make_tools_config(const ToolFlags& flags);
-// A registry holding the named tools (all built-in tools when the list is empty) and the tools of the configured
-// MCP servers; a server that cannot be used is reported on stderr and skipped.
+// A registry holding the named tools (all built-in tools when the list is empty) and the tools of the
+// configured MCP servers; a server that cannot be used is reported on stderr and skipped.
 std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags);
 
 // Reads a whole file, or standard input for "-"; throws std::runtime_error naming the file.

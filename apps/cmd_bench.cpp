@@ -18,6 +18,9 @@
 #include "engine/model.h"
 #include "engine/model_maker.h"
 #include "engine/progress.h"
+#ifdef AGENTRT_HAVE_CUDA
+#include "engine/cuda/cuda_bench.h"
+#endif
 
 namespace agentrt::apps {
 namespace {
@@ -71,13 +74,35 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The CUDA bench: random weights of a preset's shape made on the GPU (nothing written to disk) or a
+// checkpoint; decode at batch 1/8/32/64, prefill at 512/2048/8192 tokens, with the GPU's copy bandwidth and
+// GEMM rate measured in the same run.
+void run_cuda(const BenchArgs& args) {
+#ifdef AGENTRT_HAVE_CUDA
+  engine::cuda::CudaBenchOptions options;
+  options.decode_steps = args.gen;
+  options.decode_context = args.prompt_len;
+  const engine::ModelConfig config =
+      args.preset.empty() ? engine::load_model_config(args.model) : engine::preset_config(args.preset);
+  const auto out = engine::cuda::run_cuda_bench(config, args.model, options);
+  std::printf("%s\n", out.dump(2).c_str());
+#else
+  (void)args;
+  throw std::invalid_argument(
+      "--backend cuda: this build has no CUDA backend (configure with -DAGENTRT_CUDA=ON and the CUDA "
+      "toolkit)");
+#endif
+}
+
 void run(const BenchArgs& args) {
   if (args.model.empty() == args.preset.empty())
     throw std::invalid_argument("give exactly one of --model and --preset");
-  if (args.backend != "cpu") throw std::invalid_argument("--backend: only 'cpu' is available");
+  if (args.backend != "cpu" && args.backend != "cuda")
+    throw std::invalid_argument("--backend must be cpu or cuda, not '" + args.backend + "'");
   if (args.prompt_len < 1 || args.gen < 1 || args.batch < 1) {
     throw std::invalid_argument("--prompt-len, --gen and --batch must be positive");
   }
+  if (args.backend == "cuda") return run_cuda(args);
   std::filesystem::path dir = args.model;
   std::filesystem::path made;
   if (!args.preset.empty()) {
@@ -196,10 +221,14 @@ const CommandRegistrar registrar(63, [](CLI::App& app) {
   cmd->add_option("--model", args->model, "checkpoint directory");
   cmd->add_option("--preset", args->preset,
                   "make a random checkpoint of this preset first (tiny|1_8b|7b|20b)");
-  cmd->add_option("--backend", args->backend, "cpu (default)");
-  cmd->add_option("--prompt-len", args->prompt_len, "prefill length (default 512)");
+  cmd->add_option(
+      "--backend", args->backend,
+      "cpu (default) or cuda (decode at batch 1/8/32/64, prefill at 512/2048/8192, with the GPU's "
+      "copy bandwidth and GEMM rate)");
+  cmd->add_option("--prompt-len", args->prompt_len,
+                  "prefill length (default 512; cuda: each sequence's context before decoding)");
   cmd->add_option("--gen", args->gen, "decode steps (default 32)");
-  cmd->add_option("--batch", args->batch, "sequences decoded together (default 1)");
+  cmd->add_option("--batch", args->batch, "sequences decoded together (default 1; cpu only)");
   cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
   cmd->callback([args] { run(*args); });
 });

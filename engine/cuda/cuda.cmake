@@ -1,0 +1,6 @@
+# The CUDA backend joins agentrt_engine (included from engine/CMakeLists.txt when AGENTRT_CUDA is on).
+file(GLOB ENGINE_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
+target_sources(agentrt_engine PRIVATE ${ENGINE_CUDA_SOURCES})
+target_link_libraries(agentrt_engine PUBLIC agentrt_kernels CUDA::cudart CUDA::cublas CUDA::cublasLt)
+# Lets the rest of the program (model loading, the CLI) offer the backend.
+target_compile_definitions(agentrt_engine PUBLIC AGENTRT_HAVE_CUDA=1)

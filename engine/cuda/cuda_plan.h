@@ -1,0 +1,69 @@
+// Host-side planning of the CUDA backend, kept apart from the GPU so it is tested on any machine: the
+// options, which model shapes the kernels take, how GPU memory is divided (and the refusal of a model that
+// does not fit, before anything is allocated), and launch shapes.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "engine/config.h"
+
+namespace agentrt::engine::cuda {
+
+struct CudaBackendOptions {
+  int device = 0;
+  int kv_block_size = 32;    // positions per KV cache block
+  int prefill_chunk = 8192;  // tokens per forward pass of a prefill (bounds activation memory)
+  int max_batch = 64;        // sequences per decode step
+  int max_context =
+      0;  // longest sequence; 0: max(4 x max_position_embeddings, 32768) (dynamic NTK goes past)
+  int64_t kv_cache_tokens = 0;  // positions the KV pool holds in total; 0: kv_memory_fraction of what is left
+  double kv_memory_fraction = 0.90;  // of the GPU memory free after weights, activations and reserve
+  int min_kv_tokens = 4096;          // a model whose KV pool would hold fewer positions does not fit
+  bool cuda_graphs = true;           // replay decode steps as CUDA graphs
+};
+
+// Throws std::invalid_argument naming the field when the kernels cannot run this model or the options are
+// bad.
+void validate_for_cuda(const ModelConfig& config, const CudaBackendOptions& options);
+
+struct MemoryPlan {
+  uint64_t weight_bytes = 0;      // bf16 matrices + fp32 norms
+  uint64_t activation_bytes = 0;  // per-pass buffers, logits, decode scratch, cuBLASLt workspace
+  uint64_t reserve_bytes = 0;     // CUDA context, graphs, cuBLAS internals (not ours to allocate)
+  uint64_t kv_block_bytes = 0;    // K and V of one block, all layers
+  int64_t kv_blocks = 0;
+  int max_context = 0;  // positions one sequence may reach (table stride x block size)
+  uint64_t total() const {
+    return weight_bytes + activation_bytes + reserve_bytes + kv_block_bytes * kv_blocks;
+  }
+};
+
+// Rows of logits computed per output-head product during a prefill that wants them all.
+constexpr int kLogitRowsPerPass = 256;
+// Largest number of splits the decode attention uses per sequence.
+constexpr int kMaxDecodeSplits = 32;
+
+uint64_t weight_bytes_bf16(const ModelConfig& config);
+// K and V of one cache block of `block_size` positions, all layers, bf16.
+uint64_t kv_block_bytes(const ModelConfig& config, int block_size);
+// Tokens a forward pass holds activations for.
+int max_pass_tokens(const CudaBackendOptions& options);
+uint64_t activation_bytes(const ModelConfig& config, const CudaBackendOptions& options);
+
+// Divides `free_bytes` of GPU memory. Throws ModelDoesNotFit, saying what needs how much and what is free,
+// when the weights, activations and a KV pool of min_kv_tokens positions do not fit.
+class ModelDoesNotFit : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+MemoryPlan plan_memory(const ModelConfig& config, const CudaBackendOptions& options, uint64_t free_bytes,
+                       const std::string& device_name);
+
+// Splits per sequence for decode attention: enough thread blocks (seqs x kv_heads x splits) for about two
+// waves over `sm_count` multiprocessors, no split shorter than 4 cache blocks of the longest sequence, at
+// most kMaxDecodeSplits. Fixed per batch size so a captured graph stays valid as sequences grow.
+int plan_decode_splits(int seqs, int kv_heads, int sm_count, int max_blocks_per_sequence);
+
+}  // namespace agentrt::engine::cuda

@@ -1,0 +1,41 @@
+#include "tests/kernels/gpu_test_support.h"
+
+#include <cmath>
+#include <limits>
+
+#include "engine/dtype.h"
+
+namespace agentrt::engine::cuda::testing {
+
+std::vector<uint16_t> random_bf16(std::size_t n, float scale, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<uint16_t> out(n);
+  for (auto& v : out) v = f32_to_bf16(dist(rng));
+  return out;
+}
+
+std::vector<float> random_f32(std::size_t n, float lo, float hi, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> out(n);
+  for (auto& v : out) v = dist(rng);
+  return out;
+}
+
+std::vector<float> bf16_values(const std::vector<uint16_t>& bits) {
+  std::vector<float> out(bits.size());
+  for (std::size_t i = 0; i < bits.size(); ++i) out[i] = engine::bf16_to_f32(bits[i]);
+  return out;
+}
+
+double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
+  if (out.size() != ref.size()) return std::numeric_limits<double>::infinity();
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double d = static_cast<double>(out[i]) - ref[i];
+    diff += d * d;
+    norm += static_cast<double>(ref[i]) * ref[i];
+  }
+  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+}
+
+}  // namespace agentrt::engine::cuda::testing
