@@ -5,14 +5,30 @@
 #include <stdexcept>
 
 #include "engine/cpu/cpu_backend.h"
+#ifdef AGENTRT_HAVE_CUDA
+#include "engine/cuda/cuda_backend.h"
+#endif
 #include "engine/progress.h"
 
 namespace agentrt::engine {
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const ModelOptions& options) {
+#ifdef AGENTRT_HAVE_CUDA
+  if (options.backend != "cpu" && options.backend != "cuda") {
+    throw std::invalid_argument("unknown backend '" + options.backend + "' (available: cpu, cuda)");
+  }
+  // Said before the weights are read, not after.
+  if (options.backend == "cuda" && cuda::device_count() == 0)
+    throw std::runtime_error("backend 'cuda': no CUDA GPU is visible (cudaGetDeviceCount found none)");
+#else
+  if (options.backend == "cuda") {
+    throw std::invalid_argument(
+        "backend 'cuda': this build has no CUDA backend (configure with -DAGENTRT_CUDA=ON and the CUDA toolkit)");
+  }
   if (options.backend != "cpu") {
     throw std::invalid_argument("unknown backend '" + options.backend + "' (available: cpu)");
   }
+#endif
   const auto start = std::chrono::steady_clock::now();
   ProgressBar bar("loading " + dir.filename().string(),
                   options.progress && ProgressBar::stderr_is_terminal());
@@ -28,9 +44,14 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
         " pieces, more than the model's vocab_size " + std::to_string(checkpoint->config().vocab_size));
   }
   auto model = std::unique_ptr<Model>(new Model(checkpoint, std::move(tokenizer)));
-  cpu::CpuBackendOptions cpu_options;
-  cpu_options.threads = options.threads;
-  model->backend_ = std::make_unique<cpu::CpuBackend>(checkpoint, cpu_options);
+#ifdef AGENTRT_HAVE_CUDA
+  if (options.backend == "cuda") model->backend_ = std::make_unique<cuda::CudaBackend>(checkpoint);
+#endif
+  if (!model->backend_) {
+    cpu::CpuBackendOptions cpu_options;
+    cpu_options.threads = options.threads;
+    model->backend_ = std::make_unique<cpu::CpuBackend>(checkpoint, cpu_options);
+  }
 
   const ModelConfig& c = checkpoint->config();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

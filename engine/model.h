@@ -13,7 +13,7 @@
 namespace agentrt::engine {
 
 struct ModelOptions {
-  std::string backend = "cpu";  // "cpu" (the CUDA backend adds "cuda")
+  std::string backend = "cpu";  // "cpu" or "cuda" (builds with the CUDA backend)
   int threads = 0;              // CPU threads; 0: all
   bool progress = false;        // progress bar and summary on stderr (the bar only on a terminal)
   bool prefault = true;         // read the weights in while loading
