@@ -18,6 +18,7 @@ namespace {
 struct ServeFlags {
   std::string model;
   int engine_threads = 0;
+  std::string backend = "cpu";
   std::string script;
   std::string endpoint;
   std::string endpoint_model;
@@ -50,6 +51,7 @@ int serve(const ServeFlags& f) {
   BackendFlags bf;
   bf.model = f.model;
   bf.threads = f.engine_threads;
+  bf.backend = f.backend;
   bf.script = f.script;
   bf.endpoint = f.endpoint;
   bf.model_name = f.endpoint_model;
@@ -142,6 +144,7 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
       "serve", "Serve the model over an OpenAI-compatible HTTP API, with agent runs and a web page");
   cmd->add_option("--model", f->model,
                   "Run the checkpoint in DIR in process (default: the bundled demo model)");
+  cmd->add_option("--backend", f->backend, "Engine backend for --model: cpu (default) or cuda");
   cmd->add_option("--threads", f->engine_threads, "CPU threads of the local engine (0: all)")
       ->capture_default_str();
   cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV cache pool of the local engine, in MiB")
