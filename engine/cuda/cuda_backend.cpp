@@ -37,6 +37,16 @@ int device_count() {
   return count;
 }
 
+void require_gpu(int device) {
+  const int devices = device_count();
+  if (devices == 0)
+    throw std::runtime_error("CUDA backend: no CUDA GPU is visible (cudaGetDeviceCount found none)");
+  if (device < 0 || device >= devices) {
+    throw std::invalid_argument("CUDA backend: GPU " + std::to_string(device) + " does not exist (" +
+                                std::to_string(devices) + " found)");
+  }
+}
+
 class CudaBackend::Cache : public KvCache {
  public:
   Cache(const CudaBackend* owner, std::shared_ptr<KvBlockAllocator> allocator, int block_size)

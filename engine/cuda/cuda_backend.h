@@ -27,6 +27,8 @@ namespace agentrt::engine::cuda {
 
 // GPUs the runtime sees (0 when there is no driver or no device).
 int device_count();
+// Throws std::runtime_error when no GPU is visible, std::invalid_argument when `device` is not one of them.
+void require_gpu(int device);
 
 // How the next token is chosen on the GPU by decode_sample().
 struct GpuSampling {

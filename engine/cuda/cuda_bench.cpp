@@ -106,6 +106,7 @@ nlohmann::ordered_json run_cuda_bench(const ModelConfig& config, const std::file
                                       const CudaBenchOptions& options) {
   nlohmann::ordered_json out;
   const int device = options.backend.device;
+  require_gpu(device);
   const double copy_bw = measure_copy_bandwidth(device);
   const double gemm_rate = measure_gemm_rate(device);
   out["copy_bandwidth_gb_s"] = copy_bw / 1e9;
