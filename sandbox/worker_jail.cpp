@@ -13,14 +13,6 @@
 namespace agentrt::sandbox {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)  // GCC
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)  // clang
-constexpr bool kAddressSanitizer = __has_feature(address_sanitizer);
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-
 void set_limit(int resource, rlim_t value) {
   rlimit current{};
   if (getrlimit(resource, &current) != 0) return;
@@ -96,7 +88,7 @@ void enter_jail(const JailOptions& options) {
   // limit would make the worker's every later mapping fail. There the limit is left off: the Lua allocator's
   // cap (memory_budget.h) still bounds what a program can allocate, and the hostile memory programs of the
   // tests stay contained by it.
-  if (!kAddressSanitizer) set_limit(RLIMIT_AS, options.memory_bytes + (std::size_t{1} << 30));
+  if (kJailLimitsAddressSpace) set_limit(RLIMIT_AS, options.memory_bytes + (std::size_t{1} << 30));
   set_limit(RLIMIT_CPU, static_cast<rlim_t>(options.cpu_seconds));
   set_limit(RLIMIT_FSIZE, options.max_file_bytes + 4096);
   set_limit(RLIMIT_NOFILE, 64);

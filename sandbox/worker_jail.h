@@ -6,7 +6,23 @@
 #include <cstddef>
 #include <string>
 
+// 1 in a build under AddressSanitizer (GCC defines __SANITIZE_ADDRESS__; clang answers the feature test).
+#if defined(__SANITIZE_ADDRESS__)
+#define AGENTRT_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AGENTRT_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef AGENTRT_ADDRESS_SANITIZER
+#define AGENTRT_ADDRESS_SANITIZER 0
+#endif
+
 namespace agentrt::sandbox {
+
+// Whether enter_jail limits the address space (RLIMIT_AS): not under ASan, whose shadow memory is a
+// reservation of terabytes; the Lua allocator's cap bounds memory there (worker_jail.cpp).
+inline constexpr bool kJailLimitsAddressSpace = AGENTRT_ADDRESS_SANITIZER == 0;
 
 struct JailOptions {
   std::size_t memory_bytes = std::size_t{256}

@@ -67,7 +67,7 @@ TEST(HostileCorpus, EveryProgramIsContainedWithItsExpectedOutcome) {
   Session session(testing::session_options(ws.path(), limits));
   for (const auto& p : load_corpus()) {
     SCOPED_TRACE(p.name);
-    const CellResult r = session.run(p.code, p.timeout);
+    const CellResult r = session.run(p.code, p.timeout * testing::kSanitizerSlowdown);
     const std::string got = r.ok ? "ok" : to_string(r.failure);
     EXPECT_EQ(got, p.expect) << "error: " << r.error << "\nvalue: " << r.value.substr(0, 200);
     if (!p.message.empty()) {

@@ -102,7 +102,9 @@ TEST(Session, WorkerRunsInTheWorkspaceWithLimitsAndNoEnvironment) {
   const std::string limits = read_text(proc / "limits");
   EXPECT_NE(limits.find("Max open files            64"), std::string::npos) << limits;
   EXPECT_NE(limits.find("Max core file size        0"), std::string::npos) << limits;
-  EXPECT_EQ(limits.find("Max address space         unlimited"), std::string::npos) << limits;
+  // Under ASan the jail leaves the address space unlimited on purpose (worker_jail.h).
+  EXPECT_EQ(limits.find("Max address space         unlimited") == std::string::npos, kJailLimitsAddressSpace)
+      << limits;
   EXPECT_EQ(limits.find("Max file size             unlimited"), std::string::npos) << limits;
   std::string env = read_text(proc / "environ");
   std::replace(env.begin(), env.end(), '\0', '\n');
@@ -152,6 +154,11 @@ TEST(Session, MissingWorkerIsAClearError) {
 }
 
 TEST(Session, HostMemoryStaysFlatAcross10000Cells) {
+  if (AGENTRT_ADDRESS_SANITIZER) {
+    // ASan's quarantine holds freed blocks back (up to 256 MB), so RSS is no measure there; LeakSanitizer
+    // checks the same loop for leaks instead.
+    GTEST_SKIP() << "RSS is not meaningful under AddressSanitizer";
+  }
   TempWorkspace ws;
   Session s(session_options(ws.path()));
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(s.run("return 1 + 1").value, "2");

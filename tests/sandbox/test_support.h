@@ -8,8 +8,13 @@
 
 #include "sandbox/limits.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/worker_jail.h"
 
 namespace agentrt::sandbox::testing {
+
+// Deadlines stretch by this factor under AddressSanitizer, which makes the interpreter several times slower
+// (every allocation is poisoned and quarantined); what the tests check stays the same.
+inline constexpr int kSanitizerSlowdown = AGENTRT_ADDRESS_SANITIZER ? 4 : 1;
 
 inline std::filesystem::path worker_path() {
   return std::filesystem::path(AGENTRT_BINARY_DIR) / "bin" / "agentrt-sandbox";
@@ -38,7 +43,7 @@ class TempWorkspace {
 // Small caps so the hostile tests finish quickly.
 inline Limits test_limits() {
   Limits l;
-  l.timeout = std::chrono::milliseconds(250);
+  l.timeout = std::chrono::milliseconds(250) * kSanitizerSlowdown;
   l.memory_bytes = std::size_t{64} << 20;
   return l;
 }
