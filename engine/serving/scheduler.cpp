@@ -257,7 +257,16 @@ bool Scheduler::step() {
     register_full_blocks(seq);
     if (!chunks[i].want_logits) continue;
     const std::span<float> logits(logits_.data() + row++ * vocab, vocab);
-    const GenerationState::Step next = seq.state->push(seq.state->choose(logits));
+    const auto it =
+        std::find_if(running_.begin(), running_.end(), [&](const auto& s) { return s.get() == &seq; });
+    GenerationState::Step next;
+    try {
+      next = seq.state->push(seq.state->choose(logits));
+    } catch (const std::exception& e) {
+      // A request's own logits processor failed: that request ends, the others go on.
+      finish(it, "error", e.what());
+      continue;
+    }
     if (!seq.has_first_token) {
       seq.has_first_token = true;
       seq.first_token = Clock::now();
@@ -265,11 +274,7 @@ bool Scheduler::step() {
     bool keep_going = true;
     if (next.emit && seq.on_token) keep_going = seq.on_token(next.event);
     const bool done = next.stopped || seq.state->done_generating();
-    if (done || !keep_going) {
-      const auto it =
-          std::find_if(running_.begin(), running_.end(), [&](const auto& s) { return s.get() == &seq; });
-      finish(it, done ? std::string() : std::string("cancelled"));
-    }
+    if (done || !keep_going) finish(it, done ? std::string() : std::string("cancelled"));
   }
   return true;
 }

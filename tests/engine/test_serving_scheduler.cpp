@@ -303,6 +303,29 @@ TEST(Scheduler, LogitsProcessorsAndStopsArePerRequest) {
   EXPECT_EQ(c.result.ids, std::vector<int32_t>(free_run.begin(), free_run.begin() + first_stop));
 }
 
+class Throwing : public LogitsProcessor {
+ public:
+  void process(std::span<float>) override { throw std::runtime_error("constraint broke"); }
+  void accept(int32_t) override {}
+};
+
+TEST(Scheduler, AFailingLogitsProcessorEndsOnlyItsRequest) {
+  Model& m = tiny();
+  const auto prompt = random_prompt(20, 9, m.config().vocab_size);
+  Scheduler s(m.backend(), m.tokenizer(), {});
+  Throwing broken;
+  GenerateOptions bad = greedy(4);
+  bad.logits_processor = &broken;
+  Outcome a, b;
+  add(s, prompt, bad, a);
+  add(s, prompt, greedy(4), b);
+  run_to_idle(s);
+  EXPECT_EQ(a.error, "constraint broke");
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(b.result.ids, alone(m, prompt, greedy(4)));
+  EXPECT_EQ(s.stats().blocks_used, 0);
+}
+
 TEST(ServingEngine, ConcurrentCallersGetTheirOwnResultsAndCancellationFreesBlocks) {
   Model& m = tiny();
   const int vocab = m.config().vocab_size;
