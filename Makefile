@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 CMAKE_ARGS ?=
 
-.PHONY: all setup configure build test demo bench fuzz clean help
+.PHONY: all setup configure build test demo bench fuzz sanitize ci clean help
 
 all: build
 
@@ -14,7 +14,9 @@ help:
 	@echo "make demo   - install what is missing, build, run an agent task end to end on the CPU"
 	@echo "make test   - install what is missing, build, run the whole test suite"
 	@echo "make bench  - build and run the benchmarks"
-	@echo "make fuzz   - build the fuzz targets with clang and run each for FUZZ_SECONDS (default 60)"
+	@echo "make sanitize - build with clang under ASan + UBSan (build-san/) and run the whole test suite there"
+	@echo "make fuzz   - build the fuzz targets in that build and run each for FUZZ_SECONDS (default 60)"
+	@echo "make ci     - what CI runs: make test, make sanitize, make fuzz FUZZ_SECONDS=20 (.ci/run)"
 	@echo "make clean  - remove the build folder"
 
 # Debian packages first, then the npm packages some end-to-end tests use (each scripts/setup-npm-* script).
@@ -41,10 +43,17 @@ demo: build
 bench: build
 	cmake --build $(BUILD) --target bench
 
-# libFuzzer targets (clang), each run for FUZZ_SECONDS.
+# One clang-14 build (build-san/) with ASan + UBSan and libFuzzer's coverage serves both: the whole test suite
+# under the sanitizers, and the libFuzzer targets, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
+sanitize: setup
+	JOBS=$(JOBS) ./scripts/sanitize $(CTEST_ARGS)
+
 fuzz: setup
-	./scripts/fuzz $(FUZZ_SECONDS)
+	JOBS=$(JOBS) ./scripts/fuzz $(FUZZ_SECONDS)
+
+ci:
+	./.ci/run
 
 clean:
 	rm -rf $(BUILD) $(BUILD).configure.log
