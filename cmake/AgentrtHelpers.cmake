@@ -10,8 +10,11 @@ function(agentrt_target_defaults target)
   if(AGENTRT_WERROR)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
   endif()
+  # The same checks as scripts/sanitize-build (which sets them for every target through CMAKE_CXX_FLAGS, with
+  # libFuzzer's coverage): undefined behaviour stops the program, so a test cannot pass over it.
   if(AGENTRT_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                                             -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()
