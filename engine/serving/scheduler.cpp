@@ -120,7 +120,9 @@ void Scheduler::cancel_all() {
 }
 
 void Scheduler::admit() {
-  while (!waiting_.empty() && static_cast<int>(running_.size()) < options_.max_running) {
+  // Every running decode gets its token in every step, so no more run than a step has tokens.
+  const int max_running = std::min(options_.max_running, options_.max_step_tokens);
+  while (!waiting_.empty() && static_cast<int>(running_.size()) < max_running) {
     Sequence& seq = *waiting_.front();
     if (seq.options.max_tokens == 0) {
       // Nothing to generate (Generator does not even prefill).

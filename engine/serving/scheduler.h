@@ -30,7 +30,7 @@ struct SchedulerOptions {
   std::size_t kv_bytes =
       0;  // when > 0, the pool is this many bytes instead (blocks = kv_bytes / block bytes)
   int max_step_tokens = 256;  // tokens of one forward pass (decodes first, then prefill chunks)
-  int max_running = 64;       // requests decoding or prefilling at once
+  int max_running = 64;       // requests decoding or prefilling at once (at most max_step_tokens)
   bool prefix_cache = true;
 };
 
