@@ -32,14 +32,14 @@ BlockAllocator::BlockAllocator(int blocks, int block_tokens)
       registered_(refs_.size(), false) {
   if (blocks <= 0 || block_tokens <= 0)
     throw std::invalid_argument("block allocator: blocks and block size must be > 0");
-  for (int32_t b = 0; b < blocks; ++b) free_.push_back(b);
+  for (int32_t b = blocks - 1; b >= 0; --b) free_.push_back(b);
 }
 
 int32_t BlockAllocator::allocate() {
   int32_t block;
   if (!free_.empty()) {
-    block = free_.front();
-    free_.pop_front();
+    block = free_.back();
+    free_.pop_back();
   } else if (!lru_.empty()) {
     block = lru_.front();
     lru_.pop_front();

@@ -3,14 +3,15 @@
 // tokens chained with the hash of everything before them, so equal prefixes map to equal blocks.
 //
 // A block is in exactly one of three states:
-//   free       on the free list, holds nothing worth keeping (allocated first, oldest first);
+//   free       on the free list, holds nothing worth keeping; allocated first, most recently freed first (a
+//              block still warm in the processor's caches; a pool larger than the load never touches the
+//              memory of blocks it does not need), never-used blocks in id order;
 //   used       referenced by one or more sequences (shared prefix blocks have several references);
 //   cached     unreferenced but registered in the prefix cache: reusable by a later request with the same
 //              prefix, evicted least recently released first when the free list is empty.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <span>
 #include <unordered_map>
@@ -34,8 +35,8 @@ class BlockAllocator {
   int available() const { return free_count() + cached_count(); }
   int refs(int32_t block) const { return refs_.at(block); }
 
-  // A block with one reference: the oldest free block, else the least recently released cached one (which
-  // leaves the prefix cache). Throws std::runtime_error when every block is in use.
+  // A block with one reference: the most recently freed block, else the least recently released cached one
+  // (which leaves the prefix cache). Throws std::runtime_error when every block is in use.
   int32_t allocate();
   void retain(int32_t block);
   // Drops one reference; an unreferenced block becomes cached if registered, free otherwise.
@@ -59,7 +60,7 @@ class BlockAllocator {
   };
   int block_tokens_;
   std::vector<int> refs_;                             // [blocks]
-  std::deque<int32_t> free_;                          // oldest first
+  std::vector<int32_t> free_;                         // a stack: the next block to hand out at the back
   std::list<int32_t> lru_;                            // cached, unreferenced; least recently released first
   std::vector<std::list<int32_t>::iterator> lru_at_;  // [blocks], valid while the block is on lru_
   std::vector<uint64_t> hash_of_;                     // [blocks]

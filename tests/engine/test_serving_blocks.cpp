@@ -16,15 +16,15 @@ std::vector<int32_t> iota_tokens(int n, int from = 0) {
   return t;
 }
 
-TEST(BlockAllocator, HandsOutFreeBlocksOldestFirstAndTakesThemBack) {
+TEST(BlockAllocator, HandsOutTheMostRecentlyFreedBlockFirstAndTakesThemBack) {
   BlockAllocator a(3, 4);
-  EXPECT_EQ(a.allocate(), 0);
+  EXPECT_EQ(a.allocate(), 0);  // never-used blocks in id order
   EXPECT_EQ(a.allocate(), 1);
   EXPECT_EQ(a.used_count(), 2);
   a.release(0);
   EXPECT_EQ(a.free_count(), 2);
-  EXPECT_EQ(a.allocate(), 2);  // the never-used block was freed earlier than block 0
-  EXPECT_EQ(a.allocate(), 0);
+  EXPECT_EQ(a.allocate(), 0);  // freed last, handed out first (block 2 was never touched)
+  EXPECT_EQ(a.allocate(), 2);
   EXPECT_THROW(a.allocate(), std::runtime_error);
   a.retain(1);
   a.release(1);
