@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "agent/action_parser.h"
 #include "agent/backend_local.h"
 #include "agent/schema_validator.h"
 #include "engine/logits_processor.h"
+#include "engine/serving/serving_engine.h"
 #include "engine/tokenizer.h"
 #include "tests/engine/test_support.h"
 
@@ -110,40 +112,54 @@ TEST(LocalEngineBackend, GenerateWithALogitsProcessor) {
   EXPECT_EQ(completion.stop, "<|im_end|>");
 }
 
-// A random model forced into a plugin call: with the constraint every call parses and fits the schema; without
-// it nearly none does. (The figures of the note come from this test's output.)
-TEST(LocalEngineBackend, ConstrainedToolCallsAreValidEvenFromARandomModel) {
-  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
-  const Json tools = Json::parse(R"([
+const Json& convert_tools() {
+  static const Json tools = Json::parse(R"([
     {"name": "convert", "parameters": {"type": "object", "properties": {
         "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}, "value": {"type": "integer"},
         "round": {"type": "boolean"}}, "required": ["unit", "value"]}},
     {"name": "now", "parameters": {"type": "object", "properties": {}}}])");
-  const std::string prompt = "<|im_start|>user\nconvert<|im_end|>\n<|im_start|>assistant\n<|action_start|><|plugin|>\n";
+  return tools;
+}
+
+const std::string kForcedCallPrompt =
+    "<|im_start|>user\nconvert<|im_end|>\n<|im_start|>assistant\n<|action_start|><|plugin|>\n";
+
+GenerationParams forced_call_params(int seed, bool constrained) {
+  GenerationParams params;
+  params.temperature = 1.0f;
+  params.seed = static_cast<uint64_t>(seed);
+  params.max_tokens = 256;
+  params.stop = {"<|action_end|>"};
+  if (constrained) params.constrain_tools = convert_tools();
+  return params;
+}
+
+// Whether the text after a forced plugin opener is one call that parses and fits its tool's schema.
+bool valid_call(const std::string& text) {
+  const auto reply = ActionParser::parse("<|action_start|><|plugin|>\n" + text + "<|action_end|>");
+  if (reply.actions.size() != 1 || !reply.actions[0].valid) return false;
+  for (const auto& t : convert_tools()) {
+    if (t["name"] == reply.actions[0].name)
+      return validate_against_schema(t["parameters"], reply.actions[0].arguments).empty();
+  }
+  return false;
+}
+
+// A random model forced into a plugin call: with the constraint every call parses and fits the schema;
+// without it nearly none does. (The figures of the note come from this test's output.)
+TEST(LocalEngineBackend, ConstrainedToolCallsAreValidEvenFromARandomModel) {
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
   int valid[2] = {0, 0};
   const int trials = 12;
   for (int constrained = 0; constrained < 2; ++constrained) {
     for (int seed = 1; seed <= trials; ++seed) {
-      GenerationParams params;
-      params.temperature = 1.0f;
-      params.seed = static_cast<uint64_t>(seed);
-      params.max_tokens = 256;
-      params.stop = {"<|action_end|>"};
-      if (constrained) params.constrain_tools = tools;
-      const auto completion = backend.generate(prompt, params, {});
-      const auto reply = ActionParser::parse("<|action_start|><|plugin|>\n" + completion.text + "<|action_end|>");
-      bool ok = false;
-      if (reply.actions.size() == 1 && reply.actions[0].valid) {
-        for (const auto& t : tools) {
-          if (t["name"] == reply.actions[0].name) {
-            ok = validate_against_schema(t["parameters"], reply.actions[0].arguments).empty();
-          }
-        }
-      }
+      const auto completion = backend.generate(kForcedCallPrompt, forced_call_params(seed, constrained), {});
+      const bool ok = valid_call(completion.text);
       valid[constrained] += ok;
       if (constrained) {
-        EXPECT_TRUE(ok) << "seed " << seed << " (" << completion.finish_reason << ", " << completion.ids.size()
-                        << " tokens): " << completion.text << " ids " << ::testing::PrintToString(completion.ids);
+        EXPECT_TRUE(ok) << "seed " << seed << " (" << completion.finish_reason << ", "
+                        << completion.ids.size() << " tokens): " << completion.text << " ids "
+                        << ::testing::PrintToString(completion.ids);
       }
     }
   }
@@ -151,6 +167,34 @@ TEST(LocalEngineBackend, ConstrainedToolCallsAreValidEvenFromARandomModel) {
               valid[1], trials, valid[0], trials);
   EXPECT_EQ(valid[1], trials);
   EXPECT_LE(valid[0], 1);
+}
+
+// Through the continuous-batching engine, concurrent constrained calls each keep their own constraint (a
+// logits processor per request) and produce exactly what they produce one at a time.
+TEST(LocalEngineBackend, ConcurrentConstrainedCallsThroughTheServingEngine) {
+  const int trials = 8;
+  std::vector<Completion> alone(trials + 1), batched(trials + 1);
+  {
+    LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+    for (int seed = 1; seed <= trials; ++seed)
+      alone[seed] = backend.generate(kForcedCallPrompt, forced_call_params(seed, true), {});
+  }
+  LocalEngineBackend backend(engine::testing::tiny_model(), quiet());
+  backend.start_serving({});
+  ASSERT_NE(backend.serving(), nullptr);
+  std::vector<std::thread> threads;
+  for (int seed = 1; seed <= trials; ++seed) {
+    threads.emplace_back([&, seed] {
+      batched[seed] = backend.generate(kForcedCallPrompt, forced_call_params(seed, true), {});
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int seed = 1; seed <= trials; ++seed) {
+    EXPECT_TRUE(valid_call(batched[seed].text)) << batched[seed].text;
+    EXPECT_EQ(batched[seed].ids, alone[seed].ids) << "seed " << seed;
+  }
+  EXPECT_EQ(backend.serving()->stats().blocks_used, 0);
+  EXPECT_THROW(backend.start_serving({}), std::logic_error);
 }
 
 TEST(LocalEngineBackend, MissingModelIsAClearError) {
