@@ -343,13 +343,18 @@ void CudaBackend::run_head(int first, int rows) {
          config_.vocab_size, static_cast<int>(h));
 }
 
-void CudaBackend::copy_logits_out(int first_row, int rows, std::span<float> logits) {
-  const std::size_t vocab = config_.vocab_size, count = static_cast<std::size_t>(rows) * vocab;
-  check_cuda(cudaMemcpyAsync(logits_host_.get(), logits_.get() + first_row * vocab, count * 4,
+const float* CudaBackend::fetch_logits(int first_row, int rows) {
+  const std::size_t vocab = config_.vocab_size;
+  check_cuda(cudaMemcpyAsync(logits_host_.get(), logits_.get() + first_row * vocab, rows * vocab * 4,
                              cudaMemcpyDeviceToHost, stream_),
              "copying logits");
   check_cuda(cudaStreamSynchronize(stream_), "the forward pass");
-  std::memcpy(logits.data(), logits_host_.get(), count * 4);
+  return logits_host_.get();
+}
+
+void CudaBackend::copy_logits_out(int first_row, int rows, std::span<float> logits) {
+  std::memcpy(logits.data(), fetch_logits(first_row, rows),
+              static_cast<std::size_t>(rows) * config_.vocab_size * 4);
 }
 
 void CudaBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which,
@@ -559,9 +564,10 @@ void CudaBackend::forward(std::span<const ForwardChunk> chunks, std::span<float>
     KvPool* pool = nullptr;
     const auto rows = decode_rows(caches, tokens, ropes, &pool);
     decode_step(*pool, rows);
+    const float* host = fetch_logits(0, static_cast<int>(n));  // one copy for the whole step
     for (std::size_t j = 0; j < n; ++j) {
       const int row = out_row[singles[begin + j]];
-      if (row >= 0) copy_logits_out(static_cast<int>(j), 1, logits.subspan(row * vocab, vocab));
+      if (row >= 0) std::memcpy(logits.data() + row * vocab, host + j * vocab, vocab * 4);
     }
   }
   for (std::size_t i = 0; i < chunks.size(); ++i) {

@@ -118,6 +118,8 @@ class CudaBackend : public Backend {
                                      std::span<const int64_t> rope_lengths, KvPool** pool);
   // Runs (or replays) a decode step; leaves logits [rows, vocab] in logits_.
   void decode_step(KvPool& pool, std::span<const DecodeRow> rows);
+  // Copies rows [first_row, first_row + rows) of logits_ to pinned memory and waits; returns them there.
+  const float* fetch_logits(int first_row, int rows);
   void copy_logits_out(int first_row, int rows, std::span<float> logits);
 
   ModelConfig config_;

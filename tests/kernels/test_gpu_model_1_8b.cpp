@@ -1,0 +1,43 @@
+// The 1.8B shape (24 layers, hidden 2048, GQA 16/8, vocabulary 92544) on the GPU against the CPU backend:
+// logits at every position of a 300-token prompt, from a random checkpoint made for the test (3.6 GB of
+// bf16).
+#include "engine/cpu/cpu_backend.h"
+#include "tests/engine/test_support.h"
+#include "tests/kernels/gpu_test_support.h"
+
+namespace agentrt::engine::cuda::testing {
+namespace {
+
+class LargeModelTest : public GpuTest {};
+
+TEST_F(LargeModelTest, OneEightBShapeLogitsMatchTheCpuAtEveryPositionOf300Tokens) {
+  MakeModelOptions made;
+  made.config = preset_config("1_8b");
+  made.seed = 7;
+  std::shared_ptr<Checkpoint> checkpoint = Checkpoint::open(engine::testing::make_test_model("1_8b", made));
+  cpu::CpuBackend cpu_backend(checkpoint);
+  CudaBackendOptions options;
+  options.max_batch = 8;
+  options.prefill_chunk = 512;
+  options.kv_cache_tokens = 4096;
+  options.min_kv_tokens = 1024;
+  CudaBackend gpu_backend(checkpoint, options);
+  const int vocab = checkpoint->config().vocab_size;
+  std::vector<int32_t> ids{1};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> dist(3, vocab - 1);
+  while (ids.size() < 300) ids.push_back(dist(rng));
+  std::vector<float> cpu_logits(ids.size() * vocab), gpu_logits(ids.size() * vocab);
+  auto cpu_cache = cpu_backend.new_cache();
+  auto gpu_cache = gpu_backend.new_cache();
+  cpu_backend.prefill(*cpu_cache, ids, LogitsFor::All, cpu_logits);
+  gpu_backend.prefill(*gpu_cache, ids, LogitsFor::All, gpu_logits);
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    const std::vector<float> a(gpu_logits.begin() + t * vocab, gpu_logits.begin() + (t + 1) * vocab);
+    const std::vector<float> b(cpu_logits.begin() + t * vocab, cpu_logits.begin() + (t + 1) * vocab);
+    ASSERT_LT(relative_error(a, b), 3e-2) << "position " << t;
+  }
+}
+
+}  // namespace
+}  // namespace agentrt::engine::cuda::testing
