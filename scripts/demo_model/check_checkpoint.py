@@ -58,9 +58,10 @@ def main():
     tools = [{"name": "calculator", "description": "Evaluates an expression.",
               "parameters": {"type": "object", "properties": {"expression": {"type": "string"}},
                              "required": ["expression"]}}]
-    segs = protocol.render_conversation(tools, "What is 12 * 7?", [
-        ("I will compute this with the calculator.", "calculator", {"expression": "12 * 7"}, "84", True)],
-        "The answer is 84.")
+    # Long numbers, a decimal part and a URL with a port: the number pieces must split the same in both.
+    segs = protocol.render_conversation(tools, "What is 26679 * 12 - 1723.5? Ask http://127.0.0.1:21788/quote.", [
+        ("I will compute 26679 * 12 - 1723.5 with the calculator.", "calculator",
+         {"expression": "26679 * 12 - 1723.5"}, "318424.5", True)], "26679 * 12 - 1723.5 = 318424.5.")
     text = "".join(s for s, _ in segs)
     tok = train.Tokenizer((model_dir / "tokenizer.model").read_bytes())
     ids = [1] + tok.encode(text)

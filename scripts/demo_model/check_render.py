@@ -43,7 +43,9 @@ def main():
             picked.append(c)
     picked += [c for c in convs if c not in picked][: max(0, args.count - len(picked))]
 
-    runner = gen_data.ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs")
+    data = pathlib.Path(args.data)
+    runner = gen_data.ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs", data / "workspace")
+    service = gen_data.ShippingService(gen_data.service_ports("train", 12))
     with tempfile.TemporaryDirectory(prefix="agentrt-render-check-") as tmp:
         tmp = pathlib.Path(tmp)
         replies, tasks, want = [], [], {}
@@ -57,8 +59,9 @@ def main():
         (tmp / "tasks.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tasks))
         subprocess.run([args.agentrt, "eval", "synthetic", "--script", str(tmp / "replies.json"), "--tasks",
                         str(tmp / "tasks.jsonl"), "--tools", gen_data.TOOLS, "--tools-config", str(runner.config),
-                        "--out", str(tmp / "out.json"), "--dump-prompts", str(tmp / "prompts.jsonl"), "--quiet"],
-                       check=True, capture_output=True)
+                        "--workspace", str(runner.workspace), "--out", str(tmp / "out.json"), "--dump-prompts",
+                        str(tmp / "prompts.jsonl"), "--quiet"], check=True, capture_output=True)
+        service.close()
         got = {}
         for line in open(tmp / "prompts.jsonl", encoding="utf-8"):
             row = json.loads(line)

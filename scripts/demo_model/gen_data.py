@@ -2,11 +2,14 @@
 own system prompts (segments marked trained / not trained), and the held-out evaluation tasks.
 
 Every tool result in the data is what the real tool returned: each distinct call is run once through
-`agentrt tool` against the bundled catalog (examples/automation/docs) and its text is used verbatim.
+`agentrt tool` against the bundled catalog (examples/automation/docs), the CSV files of datasets.py (in a
+workspace folder) and the local shipping service (examples/automation/shipping_service.py, started here on a few
+ports), and its text is used verbatim.
 
     /usr/bin/python3 scripts/demo_model/gen_data.py --agentrt build/bin/agentrt --out build/demo-data
 """
 import argparse
+import concurrent.futures
 import json
 import pathlib
 import random
@@ -15,22 +18,56 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import datasets  # noqa: E402
 import protocol  # noqa: E402
 import tasks  # noqa: E402
+import tasks_tools  # noqa: E402
 
-TOOLS = "calculator,search"
+TOOLS = "calculator,search,http,interpreter"
+SERVICE = protocol.REPO / "examples" / "automation" / "shipping_service.py"
+
+
+class ShippingService:
+    """The example's shipping service on the given ports (those that could be bound)."""
+
+    def __init__(self, ports):
+        args = [a for port in ports for a in ("--port", str(port))]
+        self.proc = subprocess.Popen(["/usr/bin/python3", str(SERVICE)] + args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        self.ports = []
+        for _ in ports:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.ports.append(int(line))
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def service_ports(split, count):
+    """Ports of one split: a keyed hash puts a port in the training or the held-out set."""
+    out, port = [], 20011
+    while len(out) < count:
+        if tasks.held_out("port", port) == (split == "eval"):
+            out.append(port)
+        port += 1777
+    return out
 
 
 class ToolRunner:
     """Runs real tool calls through `agentrt tool`, once per distinct call."""
 
-    def __init__(self, agentrt, docs):
+    def __init__(self, agentrt, docs, workspace=None):
         self.agentrt = agentrt
         self.tmp = tempfile.TemporaryDirectory(prefix="agentrt-demo-")
         index = pathlib.Path(self.tmp.name) / "index.db"
         subprocess.run([agentrt, "index", str(docs), "--db", str(index)], check=True, capture_output=True)
         self.config = pathlib.Path(self.tmp.name) / "tools.json"
-        self.config.write_text(json.dumps({"search": {"index": str(index)}}))
+        self.config.write_text(json.dumps({"search": {"index": str(index)}, "http": {"allow_loopback": True}}))
+        self.workspace = pathlib.Path(workspace or pathlib.Path(self.tmp.name) / "workspace")
+        self.workspace.mkdir(parents=True, exist_ok=True)
         self.cache = {}
 
     def tools_json(self):
@@ -38,11 +75,18 @@ class ToolRunner:
                              capture_output=True, text=True).stdout
         return json.loads(out)
 
+    def prefetch(self, calls, workers=3):
+        """Runs the distinct calls among `calls` ((tool, params) pairs) on a few threads."""
+        todo = {(tool, json.dumps(params, sort_keys=True)): (tool, params) for tool, params in calls}
+        todo = [v for k, v in todo.items() if k not in self.cache]
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda c: self.run(*c), todo))
+
     def run(self, tool, params):
         key = (tool, json.dumps(params, sort_keys=True))
         if key not in self.cache:
-            proc = subprocess.run([self.agentrt, "tool", "--tools-config", str(self.config), tool, json.dumps(params)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run([self.agentrt, "tool", "--tools-config", str(self.config), "--workspace",
+                                   str(self.workspace), tool, json.dumps(params)], capture_output=True, text=True)
             if proc.returncode != 0:
                 raise RuntimeError(f"agentrt tool {tool} {params} failed: {proc.stderr.strip()}")
             self.cache[key] = json.loads(proc.stdout)
@@ -51,56 +95,71 @@ class ToolRunner:
 
 def fill_results(task, runner):
     """Runs the task's calls; returns the steps with results and the final answer with the results filled in."""
-    steps, texts = [], []
-    for thought, tool, params in task["calls"]:
+    steps, fill = [], {}
+    for i, (thought, tool, params) in enumerate(task["calls"]):
         result = runner.run(tool, params)
-        texts.append(result["text"])
+        if not result["ok"] and tool != "calculator":
+            raise RuntimeError(f"{tool} {params} failed: {result['text']}")
+        fill[f"r{i}"] = result["text"]
+        fill.update(tasks_tools.result_fields(i, result["text"]))
         steps.append((thought, tool, params, result["text"], True))
-    fill = {f"r{i}": t for i, t in enumerate(texts)}
     answer = task["answer"].format(**fill)
-    expected = task.get("expected") or texts[-1]
+    expected = task.get("expected") or fill[task.get("expect", f"r{len(task['calls']) - 1}")]
     return steps, answer, expected
+
+
+def draw(rng, split, count, ports, skip=frozenset()):
+    out = []
+    while len(out) < count:
+        task = tasks.make_task(rng, split, ports)
+        if task["task"] not in skip:
+            out.append(task)
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agentrt", required=True, help="the agentrt program")
     ap.add_argument("--out", required=True, help="output folder")
-    ap.add_argument("--train", type=int, default=6000, help="training conversations")
-    ap.add_argument("--eval", type=int, default=200, help="held-out evaluation tasks")
+    ap.add_argument("--train", type=int, default=12000, help="training conversations")
+    ap.add_argument("--eval", type=int, default=240, help="held-out evaluation tasks")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--workers", type=int, default=3, help="tool calls run at the same time")
     args = ap.parse_args()
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    runner = ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs")
+    # Both splits' CSV files in one workspace: the held-out ones are only ever named by held-out tasks.
+    datasets.write(out / "workspace", "train")
+    datasets.write(out / "workspace", "eval")
+    datasets.write(out / "eval_workspace", "eval")
+    runner = ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs", out / "workspace")
     tools = runner.tools_json()
     (out / "tools.json").write_text(json.dumps(tools, indent=2) + "\n")
-
-    rng = random.Random(args.seed)
-    seen_tasks = set()
-    with open(out / "train.jsonl", "w", encoding="utf-8") as f:
-        count = 0
-        while count < args.train:
-            task = tasks.make_task(rng, "train")
-            steps, answer, _ = fill_results(task, runner)
-            seen_tasks.add(task["task"])
-            segs = protocol.render_conversation(tools, task["task"], steps, answer)
-            f.write(json.dumps({"family": task["family"], "segments": segs}, ensure_ascii=False) + "\n")
-            count += 1
-
-    eval_rng = random.Random(args.seed + 1)
-    with open(out / "eval_tasks.jsonl", "w", encoding="utf-8") as f:
-        count = 0
-        while count < args.eval:
-            task = tasks.make_task(eval_rng, "eval")
-            if task["task"] in seen_tasks:
-                continue
-            _, answer, expected = fill_results(task, runner)
-            row = {"id": f"heldout-{count:04d}", "family": task["family"], "task": task["task"],
-                   "answer": expected, "reference": answer}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
+    service = ShippingService(service_ports("train", 12) + service_ports("eval", 4))
+    try:
+        train_ports = [p for p in service.ports if p in service_ports("train", 12)]
+        eval_ports = [p for p in service.ports if p in service_ports("eval", 4)]
+        train = draw(random.Random(args.seed), "train", args.train, train_ports)
+        evals = draw(random.Random(args.seed + 1), "eval", args.eval, eval_ports, {t["task"] for t in train})
+        runner.prefetch([(tool, params) for t in train + evals for _, tool, params in t["calls"]], args.workers)
+        with open(out / "train.jsonl", "w", encoding="utf-8") as f:
+            for task in train:
+                steps, answer, _ = fill_results(task, runner)
+                segs = protocol.render_conversation(tools, task["task"], steps, answer)
+                f.write(json.dumps({"family": task["family"], "segments": segs}, ensure_ascii=False) + "\n")
+        # The held-out tasks, and the same tasks rendered (train.py's --probe measures copying on them).
+        with open(out / "eval_tasks.jsonl", "w", encoding="utf-8") as f, \
+                open(out / "eval_conversations.jsonl", "w", encoding="utf-8") as g:
+            for count, task in enumerate(evals):
+                steps, answer, expected = fill_results(task, runner)
+                row = {"id": f"heldout-{count:04d}", "family": task["family"], "task": task["task"],
+                       "answer": expected, "reference": answer}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                segs = protocol.render_conversation(tools, task["task"], steps, answer)
+                g.write(json.dumps({"family": task["family"], "segments": segs}, ensure_ascii=False) + "\n")
+    finally:
+        service.close()
     print(f"wrote {args.train} training conversations and {args.eval} held-out tasks to {out} "
           f"({len(runner.cache)} distinct tool calls run)")
 

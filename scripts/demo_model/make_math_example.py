@@ -1,5 +1,5 @@
-"""Writes examples/math/problems.jsonl: word problems from the demo model's templates with held-out values (never
-in its training data), each with its answer as the real calculator computes it.
+"""Writes examples/math/problems.jsonl: word problems from the demo model's Lua templates with held-out values
+(never in its training data), each with its answer as the real interpreter computes it.
 
     /usr/bin/python3 scripts/demo_model/make_math_example.py --agentrt build/bin/agentrt [--count 12]"""
 import argparse
@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import gen_data  # noqa: E402
 import protocol  # noqa: E402
-import tasks  # noqa: E402
+import tasks_tools  # noqa: E402
 
 
 def main():
@@ -25,9 +25,9 @@ def main():
     out = protocol.REPO / "examples" / "math" / "problems.jsonl"
     with open(out, "w", encoding="utf-8") as f:
         for i in range(args.count):
-            task = tasks.word_problem(rng, "eval")
+            task = tasks_tools.lua_word(rng, "eval")
             _, _, expected = gen_data.fill_results(task, runner)
-            f.write(json.dumps({"id": f"math-{i + 1:02d}", "family": "word_problem", "task": task["task"],
+            f.write(json.dumps({"id": f"math-{i + 1:02d}", "family": "lua_math", "task": task["task"],
                                 "answer": expected}) + "\n")
     print(f"wrote {args.count} problems to {out}")
 

@@ -25,28 +25,40 @@ def turn(role, content, name=""):
     return IM_START + role + (" name=" + name if name else "") + "\n" + content + IM_END + "\n"
 
 
-def system_prefix(tools, lang="en"):
-    """Everything before the user's turn: the agent system prompt, then the plugin turn declaring `tools`."""
+def system_prefix(tools, lang="en", interpreter=True):
+    """Everything before the user's turn: the agent system prompt, the interpreter's turn (when the code
+    interpreter is offered), then the plugin turn declaring `tools`."""
     tools_json = json.dumps(tools, indent=4, ensure_ascii=False)
     plugin = prompt_text(f"system/plugin.{lang}.txt").replace("{tools}", tools_json, 1)
-    return turn("system", prompt_text(f"system/agent.{lang}.txt")) + turn("system", plugin, PLUGIN)
+    out = turn("system", prompt_text(f"system/agent.{lang}.txt"))
+    if interpreter:
+        out += turn("system", prompt_text(f"system/interpreter.{lang}.txt"), INTERPRETER)
+    return out + turn("system", plugin, PLUGIN)
 
 
 def call_json(name, parameters):
     return json.dumps({"name": name, "parameters": parameters}, ensure_ascii=False)
 
 
-def render_conversation(tools, task, steps, answer):
+def call_text(tool, params):
+    """A call as the renderer writes it: a plugin call's JSON, or the interpreter's fenced Lua cell."""
+    if tool == "interpreter":
+        return INTERPRETER + "\n```lua\n" + params["code"] + "\n```"
+    return PLUGIN + "\n" + call_json(tool, params)
+
+
+def render_conversation(tools, task, steps, answer, interpreter=True):
     """Segments (text, trained) of one conversation. `steps` is a list of (thought, tool, parameters, result,
     trained): each a model turn with one plugin call and the environment turn holding the tool's result.
     The model is trained on its own turns (thought, call, closing tags) and on the final answer; the header of
     each assistant turn is part of the prompt, as it is at run time."""
-    segs = [(system_prefix(tools) + turn("user", task), False)]
+    segs = [(system_prefix(tools, interpreter=interpreter) + turn("user", task), False)]
     for thought, tool, params, result, trained in steps:
         segs.append((IM_START + "assistant\n", False))
-        body = thought + ACTION_START + PLUGIN + "\n" + call_json(tool, params) + ACTION_END + "\n" + IM_END
+        body = thought + ACTION_START + call_text(tool, params) + ACTION_END + "\n" + IM_END
         segs.append((body, trained))
-        segs.append(("\n" + turn("environment", result, PLUGIN), False))
+        channel = INTERPRETER if tool == "interpreter" else PLUGIN
+        segs.append(("\n" + turn("environment", result, channel), False))
     segs.append((IM_START + "assistant\n", False))
     segs.append((answer + IM_END, True))
     segs.append(("\n", False))

@@ -61,7 +61,7 @@ TYPO_TEMPLATES = [
     ("How much is {a} x {b}?", "{a} x {b}"),
 ]
 
-CALC_THOUGHT = "I will compute this with the calculator."
+CALC_THOUGHT = "I will compute {e} with the calculator."
 RETRY_THOUGHT = "The calculator could not read that expression. I will write the product with * instead."
 
 
@@ -77,8 +77,8 @@ def arithmetic(rng, split):
     fill = dict(zip("abc", values))
     expression = expr.format(**fill)
     return {"family": "arithmetic", "task": question.format(**fill),
-            "calls": [(CALC_THOUGHT, "calculator", {"expression": expression})],
-            "answer": "The answer is {r0}."}
+            "calls": [(CALC_THOUGHT.format(e=expression), "calculator", {"expression": expression})],
+            "answer": expression + " = {r0}. The answer is {r0}."}
 
 
 def word_problem(rng, split):
@@ -91,8 +91,9 @@ def word_problem(rng, split):
         fill["a"], fill["b"] = fill["b"] + 1, fill["a"]
     if expr == "{a} * {b} - {c}":
         fill["c"] = fill["c"] % (fill["a"] * fill["b"])
+    expression = expr.format(**fill)
     return {"family": "word_problem", "task": question.format(**fill),
-            "calls": [(CALC_THOUGHT, "calculator", {"expression": expr.format(**fill)})],
+            "calls": [(CALC_THOUGHT.format(e=expression), "calculator", {"expression": expression})],
             "answer": answer.format(r="{r0}", **fill)}
 
 
@@ -102,10 +103,11 @@ def typo_retry(rng, split):
     values = pick_values(rng, split, lambda r: operands(r, n))
     fill = dict(zip("abc", values))
     bad = expr.format(**fill)
+    good = bad.replace(" x ", " * ")
     return {"family": "error_retry", "task": question.format(**fill),
-            "calls": [(CALC_THOUGHT, "calculator", {"expression": bad}),
-                      (RETRY_THOUGHT, "calculator", {"expression": bad.replace(" x ", " * ")})],
-            "answer": "The answer is {r1}."}
+            "calls": [(CALC_THOUGHT.format(e=bad), "calculator", {"expression": bad}),
+                      (RETRY_THOUGHT, "calculator", {"expression": good})],
+            "answer": good + " = {r1}. The answer is {r1}."}
 
 
 def search_call(part):
@@ -162,19 +164,20 @@ def chain3(rng, split, parts):
             "answer": f"{n1} units of the {p1['name']} and {n2} units of the {p2['name']} cost {{r2}} dollars."}
 
 
-def make_task(rng, split):
+FAMILIES = {"arithmetic": 3, "word_problem": 2, "error_retry": 2, "lookup": 2, "chain2": 2, "chain3": 2,
+            "lua_math": 3, "lua_list": 2, "csv_stats": 2, "csv_chart": 2, "http_quote": 2, "ship_chain": 3}
+
+
+def make_task(rng, split, ports):
+    """One task of a family drawn by FAMILIES' weights; `ports` are the shipping service's ports of this split."""
+    import tasks_tools
     train_parts, eval_parts = catalog.split_parts()
     parts = eval_parts if split == "eval" else train_parts
-    family = rng.choices(["arithmetic", "word_problem", "error_retry", "lookup", "chain2", "chain3"],
-                         weights=[3, 3, 2, 3, 3, 2])[0]
-    if family == "arithmetic":
-        return arithmetic(rng, split)
-    if family == "word_problem":
-        return word_problem(rng, split)
-    if family == "error_retry":
-        return typo_retry(rng, split)
-    if family == "lookup":
-        return lookup(rng, split, parts)
-    if family == "chain2":
-        return chain2(rng, split, parts)
-    return chain3(rng, split, parts)
+    family = rng.choices(list(FAMILIES), weights=list(FAMILIES.values()))[0]
+    makers = {"arithmetic": arithmetic, "word_problem": word_problem, "error_retry": typo_retry}
+    if family in makers:
+        return makers[family](rng, split)
+    makers = {"lookup": lookup, "chain2": chain2, "chain3": chain3}
+    if family in makers:
+        return makers[family](rng, split, parts)
+    return tasks_tools.make_tool_task(rng, split, family, parts, ports)

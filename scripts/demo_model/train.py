@@ -53,8 +53,14 @@ def split_special(text):
     return out
 
 
+# Every whole number below 1000 is one piece (user-defined, so a run of digits splits left to right into the
+# longest such pieces wherever it stands): copying a number is then copying one or two distinctive tokens, which
+# a small model learns far sooner than copying a run of single digits that repeat.
+NUMBER_PIECES = [str(n) for n in range(1000)]
+
+
 def train_tokenizer(conversations, vocab_size, seed):
-    """BPE with byte fallback and split digits; the six protocol tokens and the newline are user-defined pieces
+    """BPE with byte fallback; the six protocol tokens, the newline and the numbers 0-999 are user-defined pieces
     (a newline never merges, so a turn's header and its content tokenize the same apart as together)."""
     rng = random.Random(seed)
     sample = rng.sample(conversations, min(len(conversations), 1500))
@@ -67,9 +73,9 @@ def train_tokenizer(conversations, vocab_size, seed):
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size, model_type="bpe",
-        user_defined_symbols=[raw for raw, _ in protocol.SPECIALS] + ["\n"], byte_fallback=True,
+        user_defined_symbols=[raw for raw, _ in protocol.SPECIALS] + ["\n"] + NUMBER_PIECES, byte_fallback=True,
         add_dummy_prefix=False, normalization_rule_name="identity", remove_extra_whitespaces=False,
-        split_digits=True, split_by_whitespace=False, allow_whitespace_only_pieces=True, character_coverage=1.0, num_threads=1,
+        split_digits=False, split_by_whitespace=False, allow_whitespace_only_pieces=True, character_coverage=1.0, num_threads=1,
         max_sentence_length=16384, minloglevel=2)
     return model.getvalue()
 
@@ -247,6 +253,22 @@ def encode_conversations(conversations, tok):
     return out
 
 
+def echo_conversations(conversations, rng):
+    """Copy drills built from the training conversations: after the user's turn, an `echo` turn (a role the
+    runtime never uses) repeats the task and one of the conversation's tool results. Every trained token of a
+    drill is a copy, so the heads that copy numbers digit by digit get a dense signal."""
+    out = []
+    for conv in conversations:
+        segs = conv["segments"]
+        user = segs[0][0].rsplit(protocol.IM_START + "user\n", 1)[1][: -len(protocol.IM_END + "\n")]
+        results = [text.split("\n", 2)[2][: -len(protocol.IM_END + "\n")] for text, trained in segs
+                   if not trained and text.startswith("\n" + protocol.IM_START + "environment")]
+        body = user + ("\n" + rng.choice(results) if results else "")
+        out.append({"family": "echo", "segments": [(segs[0][0], False), (protocol.IM_START + "echo\n", False),
+                                                   (body + protocol.IM_END, True), ("\n", False)]})
+    return out
+
+
 def common_prefix(seqs):
     first = seqs[0][0]
     n = len(first)
@@ -256,6 +278,39 @@ def common_prefix(seqs):
             m += 1
         n = m
     return n
+
+
+def probe(model, used_prefix, prefix, seqs, digit_ids):
+    """Copy ability on held-out conversations with teacher forcing: the share of model turns (thought + call,
+    or answer) whose every token is the greedy choice given the true text before it, and the share of
+    conversations where all turns are. `seqs`: (ids, mask) of whole conversations sharing `prefix`."""
+    P = prefix.shape[0]
+    turns = turns_ok = convs_ok = digits = digits_ok = 0
+    with torch.no_grad():
+        for ids, mask in seqs:
+            s = torch.tensor([ids[P:]])
+            where = torch.ones_like(s, dtype=torch.bool)
+            pred = model(used_prefix, s, where).argmax(-1).tolist()
+            m, t = mask[P:], ids[P:]
+            ok_all, in_turn, ok = True, False, True
+            for j in range(1, len(t)):
+                if m[j]:
+                    in_turn = True
+                    ok = ok and pred[j - 1] == t[j]
+                    if t[j] in digit_ids:
+                        digits += 1
+                        digits_ok += pred[j - 1] == t[j]
+                elif in_turn:
+                    turns += 1
+                    turns_ok += ok
+                    ok_all = ok_all and ok
+                    in_turn, ok = False, True
+            if in_turn:
+                turns += 1
+                turns_ok += ok
+                ok_all = ok_all and ok
+            convs_ok += ok_all
+    return turns_ok / max(1, turns), convs_ok / max(1, len(seqs)), digits_ok / max(1, digits)
 
 
 def write_checkpoint(out, proto, tok, cfg, model, stats):
@@ -275,14 +330,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder written by gen_data.py")
     ap.add_argument("--out", required=True, help="checkpoint folder to write")
-    ap.add_argument("--vocab", type=int, default=1024)
+    ap.add_argument("--vocab", type=int, default=2048)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=2)
-    ap.add_argument("--kv-heads", type=int, default=1)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=4)
     ap.add_argument("--intermediate", type=int, default=384)
+    ap.add_argument("--echo", action="store_true", help="add one copy drill per conversation (echo_conversations)")
+    ap.add_argument("--digit-weight", type=float, default=1.0, help="loss weight of number-piece targets")
+    ap.add_argument("--probe", type=int, default=40,
+                    help="held-out conversations (eval_conversations.jsonl) to measure copying on")
+    ap.add_argument("--probe-every", type=int, default=250, help="steps between copy probes (0: never)")
     ap.add_argument("--steps", type=int, default=1400)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
@@ -306,13 +366,20 @@ def main():
     else:
         proto = train_tokenizer(conversations, args.vocab, args.seed)
     tok = Tokenizer(proto)
+    if args.echo:
+        conversations = conversations + echo_conversations(conversations, random.Random(args.seed + 7))
     seqs = encode_conversations(conversations, tok)
+    digit_ids = {tok.sp.piece_to_id(n) for n in NUMBER_PIECES}
     P = common_prefix(seqs)
     prefix = torch.tensor(seqs[0][0][:P])
     tail = [tok.sp.id_to_piece(int(i)) for i in prefix[-3:]]
     if tail != [protocol.SPECIALS[5][0], "user", "\n"]:
         raise SystemExit(f"the shared prefix should end with <|im_start|>user\\n, not {tail}")
     suffixes = [(ids[P:], mask[P:]) for ids, mask in seqs]
+    probe_seqs = []
+    if args.probe and (data / "eval_conversations.jsonl").exists():
+        held = [json.loads(line) for line in open(data / "eval_conversations.jsonl", encoding="utf-8")]
+        probe_seqs = [s for s in encode_conversations(held[: args.probe], tok) if s[0][:P] == seqs[0][0][:P]]
     lengths = [len(s) for s, _ in suffixes]
     print(f"tokenizer: {tok.sp.get_piece_size()} pieces ({time.time() - t0:.0f} s); shared prefix {P} tokens; "
           f"suffix tokens mean {np.mean(lengths):.0f}, max {max(lengths)}", flush=True)
@@ -334,6 +401,8 @@ def main():
     by_length = sorted(range(len(suffixes)), key=lambda j: (len(suffixes[j][0]), j))
     batches = [by_length[k:k + args.batch] for k in range(0, len(by_length), args.batch)]
     queue = []
+    # The last three prefix tokens are "<|im_start|>", "user", "\n": the short prefix keeps them after <s>.
+    short_prefix = torch.cat([prefix[:1], prefix[-3:]])
     t0 = time.time()
     last = args.steps if args.stop_after <= 0 else min(args.steps, args.stop_after)
 
@@ -342,6 +411,7 @@ def main():
                 "batch": args.batch,
                 "lr": args.lr, "train_seconds": round(seconds), "final_loss": round(loss_value, 4),
                 "shared_prefix_tokens": P, "conversations": len(conversations), "seed": args.seed,
+                "echo": args.echo, "digit_weight": args.digit_weight,
                 "threads": args.threads, "torch": torch.__version__}
 
     for step in range(last):
@@ -363,16 +433,24 @@ def main():
                 if m[t + 1]:
                     target[r, t] = s[t + 1]
         where = target >= 0
-        # The last three prefix tokens are "<|im_start|>", "user", "\n": the short prefix keeps them after <s>.
         short = step < args.short_steps
-        logits = model(torch.cat([prefix[:1], prefix[-3:]]) if short else prefix, ids, where)
-        loss = F.cross_entropy(logits, target[where])
+        step_prefix = short_prefix if short else prefix
+        logits = model(step_prefix, ids, where)
+        wanted = target[where]
+        weight = torch.ones(wanted.shape)
+        if args.digit_weight != 1.0:
+            weight[torch.isin(wanted, torch.tensor(sorted(digit_ids)))] = args.digit_weight
+        loss = (F.cross_entropy(logits, wanted, reduction="none") * weight).sum() / weight.sum()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 10 == 0 or step == args.steps - 1:
             print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr:.2e}  {time.time() - t0:.0f} s", flush=True)
+        if probe_seqs and args.probe_every and ((step + 1) % args.probe_every == 0 or step + 1 == last):
+            turns_ok, convs_ok, digits_ok = probe(model, step_prefix, prefix, probe_seqs, digit_ids)
+            print(f"probe at step {step + 1}: held-out model turns exact {turns_ok:.1%}, "
+                  f"conversations exact {convs_ok:.1%}, digits {digits_ok:.1%}", flush=True)
         if args.save_every and (step + 1) % args.save_every == 0 and step + 1 < last:
             write_checkpoint(args.out, proto, tok, cfg, model, stats(step + 1, time.time() - t0, loss.item()))
     train_seconds = time.time() - t0
