@@ -25,6 +25,10 @@ LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, L
 
 LocalEngineBackend::~LocalEngineBackend() = default;
 
+bool LocalEngineBackend::can_serve() const {
+  return model_->backend().new_block_store(1, 1) != nullptr;
+}
+
 void LocalEngineBackend::start_serving(const engine::serving::SchedulerOptions& options) {
   if (serving_) throw std::logic_error("local engine: serving already started");
   serving_ =

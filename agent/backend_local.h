@@ -51,6 +51,8 @@ class LocalEngineBackend : public LLMBackend {
   // and a prefix cache shared by all callers. Throws std::invalid_argument when the engine's backend cannot
   // page its cache or the options are bad. Call before the first generation, once.
   void start_serving(const engine::serving::SchedulerOptions& options);
+  // Whether the engine's backend has a paged KV cache, which start_serving() needs.
+  bool can_serve() const;
   // The serving engine's counters (queue, KV blocks, prefix cache); null before start_serving().
   const engine::serving::ServingEngine* serving() const { return serving_.get(); }
 

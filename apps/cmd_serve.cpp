@@ -61,15 +61,24 @@ int serve(const ServeFlags& f) {
   std::shared_ptr<server::ServedModel> model;
   if (auto* local = dynamic_cast<agent::LocalEngineBackend*>(backend.get())) {
     // Our engine batches concurrent requests itself, over a paged KV cache with prefix reuse.
-    backend.release();
     engine::serving::SchedulerOptions so;
     so.kv_bytes = static_cast<std::size_t>(f.kv_cache_mib) << 20;
     so.block_tokens = f.block_tokens;
     so.max_step_tokens = f.max_batch_tokens;
     so.max_running = f.max_running;
     so.prefix_cache = !f.no_prefix_cache;
-    model = server::serve_local_engine(std::unique_ptr<agent::LocalEngineBackend>(local), f.model_id, so);
-  } else {
+    if (local->can_serve()) {
+      local->start_serving(so);  // bad options end the command with their message
+    } else {
+      std::fprintf(
+          stderr, "agentrt serve: the engine backend has no paged KV cache; generations run one at a time\n");
+    }
+    if (local->serving() != nullptr) {
+      backend.release();
+      model = server::serve_local_engine(std::unique_ptr<agent::LocalEngineBackend>(local), f.model_id, so);
+    }
+  }
+  if (!model) {
     // Remote and scripted backends run one generation at a time here: the server queues them.
     model = std::make_shared<server::SerialServedModel>(std::move(backend), f.model_id);
   }

@@ -25,7 +25,7 @@ std::vector<EngineGauge> serving_gauges(const engine::serving::SchedulerStats& s
 std::shared_ptr<ConcurrentServedModel> serve_local_engine(std::unique_ptr<agent::LocalEngineBackend> backend,
                                                           std::string id,
                                                           const engine::serving::SchedulerOptions& options) {
-  backend->start_serving(options);
+  if (backend->serving() == nullptr) backend->start_serving(options);
   const engine::serving::ServingEngine* engine = backend->serving();
   // The engine lives inside the backend, which the served model owns: the sources never outlive it.
   EngineGaugeSource gauges = [engine] { return serving_gauges(engine->stats()); };

@@ -11,7 +11,7 @@
 
 namespace agentrt::server {
 
-// Starts `backend`'s serving engine with `options`; throws std::invalid_argument as
+// Starts `backend`'s serving engine with `options` unless it runs already; throws std::invalid_argument as
 // LocalEngineBackend::start_serving does.
 std::shared_ptr<ConcurrentServedModel> serve_local_engine(std::unique_ptr<agent::LocalEngineBackend> backend,
                                                           std::string id,
