@@ -9,12 +9,7 @@
 # (default: build/bin/agentrt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-agentrt=${AGENTRT:-$root/build/bin/agentrt}
-if [[ ! -x "$agentrt" ]]; then
-  echo "automation: error: $agentrt not found; build first (make build) or set AGENTRT" >&2
-  exit 1
-fi
+source "$here/../common.sh"
 
 flags=()
 task="What do 12 units of the copper faucet and 5 units of the steel trolley cost together?"

@@ -7,12 +7,7 @@
 # (default: build/bin/agentrt). Exit status 0 when every problem is answered correctly.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-agentrt=${AGENTRT:-$root/build/bin/agentrt}
-if [[ ! -x "$agentrt" ]]; then
-  echo "math: error: $agentrt not found; build first (make build) or set AGENTRT" >&2
-  exit 1
-fi
+source "$here/../common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -144,5 +144,58 @@ TEST(Examples, MathChecksEveryAnswer) {
   EXPECT_EQ(verdicts, 12u) << r.out;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(Examples, DataAnalysisWritesStatisticsAndAChart) {
+  // The model's replies are scripted (the demo model was not trained for this example yet); the interpreter,
+  // its csv/stats/chart libraries, the workspace and the printed paths are real.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("agentrt-data-example-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto r = run_shell("examples/data/run.sh --out '" + dir.string() +
+                           "' --script examples/data/analysis.replies.json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  // The total and mean of the units column, from the CSV file itself.
+  std::ifstream csv(kSource + "/examples/data/sales_2025.csv");
+  std::string line;
+  std::getline(csv, line);
+  ASSERT_EQ(line, "month,units,revenue");
+  long long total = 0, rows = 0;
+  while (std::getline(csv, line)) {
+    total += std::stoll(line.substr(line.find(',') + 1));
+    ++rows;
+  }
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "<- total %lld.00 mean %.2f", total,
+                static_cast<double>(total) / rows);
+  EXPECT_NE(r.out.find(expected), std::string::npos) << expected << "\n" << r.out;
+  const std::string svg = read_file((dir / "sales_2025_units.svg").string());
+  const std::string png = read_file((dir / "sales_2025_units.png").string());
+  EXPECT_NE(svg.find("<svg"), std::string::npos) << r.out;
+  EXPECT_NE(svg.find("</svg>"), std::string::npos) << r.out;
+  ASSERT_GE(png.size(), 8u) << r.out;
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << r.out;
+  EXPECT_NE(r.out.find((dir / "sales_2025_units.svg").string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find((dir / "sales_2025_units.png").string()), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Examples, DataAnalysisSaysWhenNoChartWasWritten) {
+  // A run whose cell fails writes no file: the script says so and exits non-zero.
+  const auto replies =
+      temp_file("no-chart.json",
+                "[\"Reading it.<|action_start|><|interpreter|>\\n```lua\\nd = csv.read(\\\"nope.csv\\\")"
+                "\\n```<|action_end|>\\n\", \"I could not read the file.\"]");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("agentrt-data-none-" + std::to_string(::getpid()));
+  const auto r = run_shell("examples/data/run.sh --out '" + dir.string() + "' --script '" + replies + "'");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("(none)"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace agentrt::testing
