@@ -26,7 +26,8 @@ LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, L
 LocalEngineBackend::~LocalEngineBackend() = default;
 
 bool LocalEngineBackend::can_serve() const {
-  return model_->backend().new_block_store(1, 1) != nullptr;
+  // A one-block store of the default block size: cheap, and only a backend with paging makes one.
+  return model_->backend().new_block_store(1, 16) != nullptr;
 }
 
 void LocalEngineBackend::start_serving(const engine::serving::SchedulerOptions& options) {
