@@ -129,7 +129,7 @@ Json parse_body(const std::string& body) {
     try {
       const Json again = Json::parse(body);
       (void)again;
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // a parse error, or a number out of range (1e999)
       throw bad_request(std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json");
     }
     throw bad_request("the request body is not valid JSON", "", "invalid_json");
