@@ -77,10 +77,10 @@ class ToolRunner:
 
     def prefetch(self, calls, workers=3):
         """Runs the distinct calls among `calls` ((tool, params) pairs) on a few threads."""
-        todo = {(tool, json.dumps(params, sort_keys=True)): (tool, params) for tool, params in calls}
-        todo = [v for k, v in todo.items() if k not in self.cache]
+        pending = {(tool, json.dumps(params, sort_keys=True)): (tool, params) for tool, params in calls}
+        pending = [v for k, v in pending.items() if k not in self.cache]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda c: self.run(*c), todo))
+            list(pool.map(lambda c: self.run(*c), pending))
 
     def run(self, tool, params):
         key = (tool, json.dumps(params, sort_keys=True))

@@ -17,12 +17,12 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-inline std::string agentrt_binary() { return std::string(AGENTRT_BINARY_DIR) + "/bin/agentrt"; }
+inline std::string agentrt_binary() {
+  return std::string(AGENTRT_BINARY_DIR) + "/bin/agentrt";
+}
 
-// `args` is appended to the binary's path as shell words; `stdin_file` (if any) is fed as standard input.
-inline CliResult run_cli(const std::string& args, const std::string& stdin_file = "") {
-  std::string cmd = agentrt_binary() + " " + args + " 2>&1";
-  if (!stdin_file.empty()) cmd += " < '" + stdin_file + "'";
+// Runs `cmd` through the shell; what it prints on stdout (add 2>&1 for stderr) and its exit status.
+inline CliResult run_shell(const std::string& cmd) {
   CliResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -32,6 +32,13 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_file 
   const int raw = pclose(pipe);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return r;
+}
+
+// `args` is appended to the binary's path as shell words; `stdin_file` (if any) is fed as standard input.
+inline CliResult run_cli(const std::string& args, const std::string& stdin_file = "") {
+  std::string cmd = agentrt_binary() + " " + args + " 2>&1";
+  if (!stdin_file.empty()) cmd += " < '" + stdin_file + "'";
+  return run_shell(cmd);
 }
 
 // A file in a fresh temporary folder holding `content`.

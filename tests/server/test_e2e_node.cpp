@@ -3,35 +3,19 @@
 // scripts/setup-npm-server installs, and (for the page) Debian's chromium; without them the tests skip and
 // say why.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "server_harness.h"
+#include "tests/apps/cli_runner.h"
 
 namespace agentrt::testing {
 namespace {
 
 const std::filesystem::path kE2eDir = std::filesystem::path(AGENTRT_SOURCE_DIR) / "tests/server/e2e";
 
-struct NodeRun {
-  int status = -1;
-  std::string out;
-};
-
-NodeRun run_node(const std::string& script, const std::string& env) {
-  const std::string cmd = "cd '" + kE2eDir.string() + "' && " + env + " node " + script + " 2>&1";
-  NodeRun r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
+CliResult run_node(const std::string& script, const std::string& env) {
+  return run_shell("cd '" + kE2eDir.string() + "' && " + env + " node " + script + " 2>&1");
 }
 
 // Why the node tests cannot run here, or "" when they can.
