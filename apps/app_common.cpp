@@ -56,6 +56,25 @@ std::filesystem::path demo_model_dir() {
   return {};
 }
 
+std::string trained_tools(const BackendFlags& flags) {
+  if (!flags.script.empty() || !flags.endpoint.empty()) return {};
+  const std::filesystem::path dir =
+      flags.model.empty() ? demo_model_dir() : std::filesystem::path(flags.model);
+  const auto file = dir / "agentrt.json";
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::exists(file, ec)) return {};
+  const Json j = read_json_file(file.string());
+  if (!j.is_object() || !j.contains("tools") || !j["tools"].is_array()) {
+    throw std::invalid_argument("'" + file.string() + "': 'tools' must be a list of tool names");
+  }
+  std::string list;
+  for (const auto& name : j["tools"]) {
+    if (!name.is_string()) throw std::invalid_argument("'" + file.string() + "': tool names must be strings");
+    list += (list.empty() ? "" : ",") + name.get<std::string>();
+  }
+  return list;
+}
+
 std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
   const int chosen = !flags.script.empty() + !flags.endpoint.empty() + !flags.model.empty();
   if (chosen > 1)
@@ -107,7 +126,8 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
   if (with_list) {
     cmd->add_option("--tools", flags.tools,
-                    "Comma-separated tools to offer (default: every built-in tool; 'none' for no tools)");
+                    "Comma-separated tools to offer (default: the tools a local model was trained with, from "
+                    "agentrt.json in its folder, else every built-in tool; 'none' for no tools)");
   }
   cmd->add_option("--tools-config", flags.tools_config,
                   "JSON file of per-tool settings: {\"<tool>\": {...}}");

@@ -35,6 +35,10 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags);
 // (bin/../models/demo, bin/../../models/demo: the source tree of a build folder) or in the current folder;
 // empty when none has one.
 std::filesystem::path demo_model_dir();
+// The tools a local model was trained to be offered, in order ("calculator,search,..."), from agentrt.json in
+// its folder ({"tools": [...]}; the demo model has one, since it knows no other tool list); empty when the
+// backend is not a local model or its folder names none. Commands use it when --tools is not given.
+std::string trained_tools(const BackendFlags& flags);
 
 struct ToolFlags {
   std::string tools;         // --tools a,b,c (default: every built-in tool)

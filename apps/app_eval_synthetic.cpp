@@ -107,7 +107,9 @@ double ratio(long long part, long long whole) {
 }
 
 void run_synthetic(const SyntheticFlags& f) {
-  auto registry = make_registry(f.tools);
+  ToolFlags tools = f.tools;
+  if (tools.tools.empty() && !f.print_tools) tools.tools = trained_tools(f.backend);
+  auto registry = make_registry(tools);
   if (f.print_tools) {
     std::printf("%s\n", agent::py_dumps(registry->plugin_descriptions(), 4).c_str());
     return;
@@ -133,7 +135,7 @@ void run_synthetic(const SyntheticFlags& f) {
     agent::SessionOptions opts;
     opts.max_turns = f.max_turns;
     opts.generation.max_tokens = f.max_tokens;
-    opts.workspace = make_tools_config(f.tools).workspace;
+    opts.workspace = make_tools_config(tools).workspace;
     agent::Session session(recording, *registry, opts);
     Json task_calls = Json::array();
     long long task_valid = 0;

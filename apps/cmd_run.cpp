@@ -1,4 +1,5 @@
-// `agentrt run TASK`: one agent run on a backend, streaming the model's text and the tool calls as they happen.
+// `agentrt run TASK`: one agent run on a backend, streaming the model's text and the tool calls as they
+// happen.
 #include <cstdio>
 #include <iostream>
 
@@ -40,7 +41,9 @@ std::string one_line(std::string text, size_t limit) {
 
 int run_command(const RunFlags& f) {
   auto backend = make_backend(f.backend);
-  auto registry = make_registry(f.tools);
+  ToolFlags tools = f.tools;
+  if (tools.tools.empty()) tools.tools = trained_tools(f.backend);
+  auto registry = make_registry(tools);
   std::unique_ptr<agent::JsonlTraceSink> trace;
   if (!f.trace.empty()) trace = std::make_unique<agent::JsonlTraceSink>(f.trace);
 
@@ -50,7 +53,7 @@ int run_command(const RunFlags& f) {
   opts.plan_first = f.plan;
   opts.constrain_tools = f.constrain;
   opts.language = f.lang;
-  opts.workspace = make_tools_config(f.tools).workspace;
+  opts.workspace = make_tools_config(tools).workspace;
   opts.generation.max_tokens = f.max_tokens;
   opts.generation.temperature = f.temperature;
   opts.generation.top_p = f.top_p;
@@ -69,26 +72,35 @@ int run_command(const RunFlags& f) {
       std::printf("\n[plan] %s\n", plan.is_null() ? "(not a JSON list)" : agent::py_dumps(plan).c_str());
     };
     obs.on_action = [](const agent::Action& a) {
-      const std::string what = a.channel == agent::Channel::Interpreter ? a.code : agent::py_dumps(a.arguments);
-      std::printf("\n  -> %s %s\n", a.name.empty() ? "(invalid call)" : a.name.c_str(), one_line(what, 200).c_str());
+      const std::string what =
+          a.channel == agent::Channel::Interpreter ? a.code : agent::py_dumps(a.arguments);
+      std::printf("\n  -> %s %s\n", a.name.empty() ? "(invalid call)" : a.name.c_str(),
+                  one_line(what, 200).c_str());
       std::fflush(stdout);
     };
     obs.on_result = [](const agent::Action&, const agent::ToolResult& r) {
       std::printf("  <- %s%s\n", r.ok ? "" : "[error] ", one_line(r.text, 300).c_str());
-      for (const auto& file : r.files) std::printf("     file: %s (%s)\n", file.path.c_str(), file.summary.c_str());
+      for (const auto& file : r.files)
+        std::printf("     file: %s (%s)\n", file.path.c_str(), file.summary.c_str());
       std::fflush(stdout);
     };
   }
   const auto result = session.run(f.task, obs);
   if (f.json) {
-    Json out{{"run_id", result.run_id}, {"answer", result.answer},       {"turns", result.turns},
-             {"tool_calls", result.tool_calls}, {"forced_answer", result.forced_answer},
-             {"cancelled", result.cancelled}, {"error", result.error},    {"plan", result.plan}};
+    Json out{{"run_id", result.run_id},
+             {"answer", result.answer},
+             {"turns", result.turns},
+             {"tool_calls", result.tool_calls},
+             {"forced_answer", result.forced_answer},
+             {"cancelled", result.cancelled},
+             {"error", result.error},
+             {"plan", result.plan}};
     std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
   } else {
     if (live) std::printf("\n");
     if (result.error.empty()) std::printf("\nAnswer: %s\n", result.answer.c_str());
-    if (result.forced_answer) std::fprintf(stderr, "agentrt: note: the %d turns ran out; the answer was forced\n", f.max_turns);
+    if (result.forced_answer)
+      std::fprintf(stderr, "agentrt: note: the %d turns ran out; the answer was forced\n", f.max_turns);
   }
   if (!result.error.empty()) {
     std::fprintf(stderr, "agentrt: error: %s\n", result.error.c_str());
@@ -113,12 +125,14 @@ const CommandRegistrar reg(10, [](CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"en", "zh"}));
   cmd->add_flag("--plan", flags->plan, "Ask for a plan (a JSON list of steps) first, then execute it");
-  cmd->add_flag("--constrain-tools", flags->constrain,
-                "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");
+  cmd->add_flag(
+      "--constrain-tools", flags->constrain,
+      "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the final answer");
   cmd->add_flag("--json", flags->json, "Print the result as JSON");
   cmd->add_option("--max-tokens", flags->max_tokens, "Tokens per model turn")->capture_default_str();
-  cmd->add_option("--temperature", flags->temperature, "Sampling temperature (0 = greedy)")->capture_default_str();
+  cmd->add_option("--temperature", flags->temperature, "Sampling temperature (0 = greedy)")
+      ->capture_default_str();
   cmd->add_option("--top-p", flags->top_p, "Nucleus sampling")->capture_default_str();
   cmd->add_option("--top-k", flags->top_k, "Top-k sampling (0 = off)")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "Sampling seed")->capture_default_str();

@@ -28,9 +28,10 @@ function(agentrt_add_library name)
   agentrt_target_defaults(${name})
 endfunction()
 
-# agentrt_add_test(name SOURCES ... DEPS ... [LABELS ...]) : one GoogleTest executable, its cases discovered by ctest.
+# agentrt_add_test(name SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s] [RESOURCE_LOCK name]) : one GoogleTest
+# executable, its cases discovered by ctest.
 function(agentrt_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;RESOURCE_LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE AGENTRT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
@@ -39,8 +40,13 @@ function(agentrt_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  # RESOURCE_LOCK: cases that share something fixed (ports, files) run one at a time under ctest -j.
+  set(lock "")
+  if(ARG_RESOURCE_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ${lock}
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
 endfunction()
 

@@ -1,32 +1,67 @@
 #!/usr/bin/env bash
-# Example 1, task automation: the agent looks parts up in a folder of local documents (the search tool over an
-# index it builds here) and adds up an order with the calculator.
+# Example 1, task automation: the agent looks a part up in a folder of local documents (the search tool over an
+# index built here), works out the order's weight with the calculator, and asks a local shipping service (started
+# here, shipping_service.py) for a quote over HTTP.
 #
-#   examples/automation/run.sh [agentrt run flags...] [-- "your task"]
+#   examples/automation/run.sh [--port N] [agentrt run flags...] [-- "your task"]
 #   examples/automation/run.sh --model /path/to/internlm2_5-7b-chat
 #   examples/automation/run.sh --endpoint http://127.0.0.1:23333
 # Without a model flag it runs the bundled demo model (models/demo). AGENTRT names the program
-# (default: build/bin/agentrt).
+# (default: build/bin/agentrt). In your own task, {service} stands for the shipping service's URL.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../common.sh"
 
 flags=()
-task="What do 12 units of the copper faucet and 5 units of the steel trolley cost together?"
+requested_port=0
+task="What does it cost to ship 12 units of the copper faucet? The shipping service is at {service}."
 while (($#)); do
-  if [[ "$1" == "--" ]]; then
-    shift
-    task="$*"
-    break
-  fi
-  flags+=("$1")
-  shift
+  case "$1" in
+    --port)
+      requested_port=${2:?--port needs a number}
+      shift 2
+      ;;
+    --)
+      shift
+      task="$*"
+      break
+      ;;
+    *)
+      flags+=("$1")
+      shift
+      ;;
+  esac
 done
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$agentrt" index "$here/docs" --db "$work/index.db" >/dev/null
-printf '{"search": {"index": "%s"}}\n' "$work/index.db" >"$work/tools.json"
+service_pid=""
+cleanup() {
+  if [[ -n "$service_pid" ]]; then kill "$service_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
+# The service prints the port it bound (--port, default 0: a free one) and then serves until killed.
+/usr/bin/python3 "$here/shipping_service.py" --port "$requested_port" >"$work/port" &
+service_pid=$!
+for _ in $(seq 100); do
+  [[ -s "$work/port" ]] && break
+  sleep 0.05
+done
+port=$(head -n 1 "$work/port")
+if [[ ! "$port" =~ ^[0-9]+$ ]]; then
+  echo "automation: error: the shipping service did not start (port ${requested_port}: in use?)" >&2
+  exit 1
+fi
+service="http://127.0.0.1:$port/quote"
+task=${task//\{service\}/$service}
+
+"$agentrt" index "$here/docs" --db "$work/index.db" >/dev/null
+# The service listens on loopback, which the http tool refuses unless told otherwise.
+printf '{"search": {"index": "%s"}, "http": {"allow_loopback": true}}\n' "$work/index.db" >"$work/tools.json"
+
+echo "== shipping service: $service"
 echo "== task: $task"
-"$agentrt" run --tools calculator,search --tools-config "$work/tools.json" --max-turns 6 "${flags[@]}" "$task"
+# The demo model was trained with exactly these four tools offered (models/demo/MODEL_CARD.md).
+"$agentrt" run --tools calculator,search,http,interpreter --tools-config "$work/tools.json" --max-turns 6 \
+  ${flags[@]+"${flags[@]}"} "$task"

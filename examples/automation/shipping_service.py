@@ -2,8 +2,8 @@
 GET /quote?grams=N answers {"grams": N, "price": P, "days": D} as JSON. Binds 127.0.0.1 only.
 
     /usr/bin/python3 examples/automation/shipping_service.py [--port N ...]
-Prints each bound port on its own line (port 0, the default, asks the system for a free one), then serves until
-killed. A port that cannot be bound is reported on stderr and skipped."""
+Prints one line per port asked for: the bound port (port 0, the default, asks the system for a free one), or "-"
+for a port that cannot be bound (reported on stderr and skipped); then serves until killed."""
 import argparse
 import http.server
 import json
@@ -49,6 +49,8 @@ def main():
         try:
             server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         except OSError as e:
+            # One line per port asked for, so a reader waiting for each port's line never hangs.
+            print("-", flush=True)
             print(f"shipping_service: cannot listen on port {port}: {e}", file=sys.stderr)
             continue
         servers.append(server)

@@ -39,7 +39,8 @@ class ShippingService:
             line = self.proc.stdout.readline()
             if not line:
                 break
-            self.ports.append(int(line))
+            if line.strip().isdigit():
+                self.ports.append(int(line))
 
     def close(self):
         self.proc.kill()

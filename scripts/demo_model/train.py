@@ -61,7 +61,9 @@ NUMBER_PIECES = [str(n) for n in range(1000)]
 
 def train_tokenizer(conversations, vocab_size, seed):
     """BPE with byte fallback; the six protocol tokens, the newline and the numbers 0-999 are user-defined pieces
-    (a newline never merges, so a turn's header and its content tokenize the same apart as together)."""
+    (a newline never merges, so a turn's header and its content tokenize the same apart as together). A space ends
+    the piece before it ("of▁" "711", not "▁of" "▁" "711"): the token before a number is then the word it follows,
+    not a bare "▁" that every number shares, so a head that copies can tell the numbers apart by what precedes them."""
     rng = random.Random(seed)
     sample = rng.sample(conversations, min(len(conversations), 1500))
     sentences = []
@@ -76,7 +78,7 @@ def train_tokenizer(conversations, vocab_size, seed):
         user_defined_symbols=[raw for raw, _ in protocol.SPECIALS] + ["\n"] + NUMBER_PIECES, byte_fallback=True,
         add_dummy_prefix=False, normalization_rule_name="identity", remove_extra_whitespaces=False,
         split_digits=False, split_by_whitespace=False, allow_whitespace_only_pieces=True, character_coverage=1.0, num_threads=1,
-        max_sentence_length=16384, minloglevel=2)
+        max_sentence_length=16384, minloglevel=2, treat_whitespace_as_suffix=True)
     return model.getvalue()
 
 
@@ -139,7 +141,7 @@ def rope(x, pos, theta):
 
 
 class Model(torch.nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, tied=False):
         super().__init__()
         self.c = c
         g = lambda *s: torch.nn.Parameter(torch.randn(*s) * 0.02)  # noqa: E731
@@ -156,7 +158,8 @@ class Model(torch.nn.Module):
             p[f"w3{i}"] = g(c.intermediate, c.hidden)
             p[f"w2{i}"] = torch.nn.Parameter(torch.randn(c.hidden, c.intermediate) * 0.02 / math.sqrt(2 * c.layers))
         p["norm"] = torch.nn.Parameter(torch.ones(c.hidden))
-        p["out"] = g(c.vocab, c.hidden)
+        if not tied:
+            p["out"] = g(c.vocab, c.hidden)
 
     def split_qkv(self, qkv):
         """qkv: [B, T, (nh + 2 nkv) d] in InternLM2's grouping (per KV head: g query heads, key, value)."""
@@ -217,11 +220,16 @@ class Model(torch.nn.Module):
                     hp = h
                 else:
                     hs = h
-        return rms_norm(hs[where], p["norm"]) @ p["out"].T
+        return rms_norm(hs[where], p["norm"]) @ self.output_weight().T
+
+    def output_weight(self):
+        """[V, H]: the output head, or the embeddings when they are tied while training."""
+        return self.params["out"] if "out" in self.params else self.params["tok"]
 
     def hf_tensors(self):
         c, p = self.c, self.params
-        t = {"model.tok_embeddings.weight": p["tok"], "model.norm.weight": p["norm"], "output.weight": p["out"]}
+        t = {"model.tok_embeddings.weight": p["tok"], "model.norm.weight": p["norm"],
+             "output.weight": self.output_weight()}
         for i in range(c.layers):
             pre = f"model.layers.{i}."
             t[pre + "attention_norm.weight"] = p[f"an{i}"]
@@ -235,6 +243,25 @@ class Model(torch.nn.Module):
 
 
 # ----------------------------------------------------------------------------------------------------- training
+def optimizer_step(model, opt, loss):
+    """One AdamW step on `loss`, the gradient's norm clipped to 1."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
+def induction_batch(rng, pool, rows):
+    """Random runs of ordinary pieces (words and numbers), each shown twice: every trained token of the repeat is a
+    copy of the token that followed the same token the first time. Returns (ids [rows, 2L], targets [rows, 2L])
+    with -100 where nothing is trained."""
+    length = rng.randint(8, 48)
+    ids = torch.tensor([run + run for run in ([rng.choice(pool) for _ in range(length)] for _ in range(rows))])
+    target = torch.full_like(ids, -100)
+    target[:, length - 1:-1] = ids[:, length:]
+    return ids, target
+
+
 def encode_conversations(conversations, tok):
     """Each conversation as (ids, trained mask), BOS first; checks that encoding the segments one by one gives the
     same ids as encoding the whole text (what the engine does with a prompt)."""
@@ -330,19 +357,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder written by gen_data.py")
     ap.add_argument("--out", required=True, help="checkpoint folder to write")
-    ap.add_argument("--vocab", type=int, default=2048)
+    ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=4)
     ap.add_argument("--intermediate", type=int, default=384)
+    ap.add_argument("--tie", action="store_true",
+                    help="share the embeddings and the output head while training (both are still written, as the "
+                         "7B's format has them apart): a head that carries a token's embedding then raises that "
+                         "token's logit from the start, which is what copying needs")
     ap.add_argument("--echo", action="store_true", help="add one copy drill per conversation (echo_conversations)")
     ap.add_argument("--digit-weight", type=float, default=1.0, help="loss weight of number-piece targets")
     ap.add_argument("--probe", type=int, default=40,
                     help="held-out conversations (eval_conversations.jsonl) to measure copying on")
     ap.add_argument("--probe-every", type=int, default=250, help="steps between copy probes (0: never)")
     ap.add_argument("--steps", type=int, default=1400)
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
@@ -350,6 +381,11 @@ def main():
     ap.add_argument("--stop-after", type=int, default=0,
                     help="end after this many steps of the --steps schedule (0: run it all)")
     ap.add_argument("--save-every", type=int, default=0, help="also write the checkpoint every N steps")
+    ap.add_argument("--induction-steps", type=int, default=0,
+                    help="first train this many steps on random token runs shown twice (loss on the repeat only), so "
+                         "the heads that copy form before the task data (induction_batch)")
+    ap.add_argument("--induction-lr", type=float, default=1e-3,
+                    help="learning rate of the induction steps (higher rates delay the copying heads)")
     ap.add_argument("--short-steps", type=int, default=800,
                     help="curriculum: the first N steps see only <s><|im_start|>user\\n before the task, not the "
                          "423-token system prefix, so the heads that copy from the task form on short contexts")
@@ -385,11 +421,13 @@ def main():
           f"suffix tokens mean {np.mean(lengths):.0f}, max {max(lengths)}", flush=True)
 
     cfg = Config(tok.sp.get_piece_size(), args.hidden, args.layers, args.heads, args.kv_heads, args.intermediate)
-    model = Model(cfg)
+    model = Model(cfg, tied=args.tie)
     if args.init:
         import check_checkpoint
         model = check_checkpoint.load_model(pathlib.Path(args.init))
         cfg = model.c
+        if args.tie:
+            del model.params["out"]
     n_params = sum(v.numel() for v in model.parameters())
     print(f"model: {n_params / 1e6:.2f} M parameters", flush=True)
     decay = [v for k, v in model.params.items() if v.dim() == 2]
@@ -403,6 +441,21 @@ def main():
     queue = []
     # The last three prefix tokens are "<|im_start|>", "user", "\n": the short prefix keeps them after <s>.
     short_prefix = torch.cat([prefix[:1], prefix[-3:]])
+    if args.induction_steps:
+        pool = [i for i in range(cfg.vocab) if not (tok.sp.is_control(i) or tok.sp.is_byte(i) or tok.sp.is_unknown(i))
+                and i not in tok.special_ids.values() and "\n" not in tok.sp.id_to_piece(i)]
+        drill_rng = random.Random(args.seed + 11)
+        t0 = time.time()
+        for step in range(args.induction_steps):
+            lr = args.induction_lr * min(1.0, (step + 1) / 50)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            ids, target = induction_batch(drill_rng, pool, 2 * args.batch)
+            where = target >= 0
+            loss = F.cross_entropy(model(prefix[:1], ids, where), target[where])
+            optimizer_step(model, opt, loss)
+            if step % 50 == 0 or step == args.induction_steps - 1:
+                print(f"induction step {step:5d}  loss {loss.item():.4f}  {time.time() - t0:.0f} s", flush=True)
     t0 = time.time()
     last = args.steps if args.stop_after <= 0 else min(args.steps, args.stop_after)
 
@@ -441,10 +494,7 @@ def main():
         if args.digit_weight != 1.0:
             weight[torch.isin(wanted, torch.tensor(sorted(digit_ids)))] = args.digit_weight
         loss = (F.cross_entropy(logits, wanted, reduction="none") * weight).sum() / weight.sum()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimizer_step(model, opt, loss)
         if step % 10 == 0 or step == args.steps - 1:
             print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr:.2e}  {time.time() - t0:.0f} s", flush=True)
         if probe_seqs and args.probe_every and ((step + 1) % args.probe_every == 0 or step + 1 == last):
