@@ -56,25 +56,6 @@ std::filesystem::path demo_model_dir() {
   return {};
 }
 
-std::string trained_tools(const BackendFlags& flags) {
-  if (!flags.script.empty() || !flags.endpoint.empty()) return {};
-  const std::filesystem::path dir =
-      flags.model.empty() ? demo_model_dir() : std::filesystem::path(flags.model);
-  const auto file = dir / "agentrt.json";
-  std::error_code ec;
-  if (dir.empty() || !std::filesystem::exists(file, ec)) return {};
-  const Json j = read_json_file(file.string());
-  if (!j.is_object() || !j.contains("tools") || !j["tools"].is_array()) {
-    throw std::invalid_argument("'" + file.string() + "': 'tools' must be a list of tool names");
-  }
-  std::string list;
-  for (const auto& name : j["tools"]) {
-    if (!name.is_string()) throw std::invalid_argument("'" + file.string() + "': tool names must be strings");
-    list += (list.empty() ? "" : ",") + name.get<std::string>();
-  }
-  return list;
-}
-
 std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
   const int chosen = !flags.script.empty() + !flags.endpoint.empty() + !flags.model.empty();
   if (chosen > 1)
@@ -138,6 +119,24 @@ void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
         "--mcp-config", flags.mcp_config,
         "JSON file of MCP servers ({\"mcpServers\": {...}}) whose tools are offered as <server>.<tool>");
   }
+}
+
+ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& flags) {
+  if (!tools.tools.empty() || !flags.script.empty() || !flags.endpoint.empty()) return tools;
+  const std::filesystem::path dir =
+      flags.model.empty() ? demo_model_dir() : std::filesystem::path(flags.model);
+  const auto file = dir / "agentrt.json";
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::exists(file, ec)) return tools;
+  const Json j = read_json_file(file.string());
+  if (!j.is_object() || !j.contains("tools") || !j["tools"].is_array()) {
+    throw std::invalid_argument("'" + file.string() + "': 'tools' must be a list of tool names");
+  }
+  for (const auto& name : j["tools"]) {
+    if (!name.is_string()) throw std::invalid_argument("'" + file.string() + "': tool names must be strings");
+    tools.tools += (tools.tools.empty() ? "" : ",") + name.get<std::string>();
+  }
+  return tools;
 }
 
 tools::ToolsConfig make_tools_config(const ToolFlags& flags) {

@@ -35,13 +35,9 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags);
 // (bin/../models/demo, bin/../../models/demo: the source tree of a build folder) or in the current folder;
 // empty when none has one.
 std::filesystem::path demo_model_dir();
-// The tools a local model was trained to be offered, in order ("calculator,search,..."), from agentrt.json in
-// its folder ({"tools": [...]}; the demo model has one, since it knows no other tool list); empty when the
-// backend is not a local model or its folder names none. Commands use it when --tools is not given.
-std::string trained_tools(const BackendFlags& flags);
 
 struct ToolFlags {
-  std::string tools;         // --tools a,b,c (default: every built-in tool)
+  std::string tools;         // --tools a,b,c (default: with_trained_tools, else every built-in tool)
   std::string tools_config;  // --tools-config FILE: {"<tool>": {settings}}
   std::string workspace;     // --workspace DIR
   std::string mcp_config;    // --mcp-config FILE: {"mcpServers": {...}}, the shape other agent hosts use
@@ -49,6 +45,10 @@ struct ToolFlags {
 
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list);
 tools::ToolsConfig make_tools_config(const ToolFlags& flags);
+// `tools` with its list filled in when --tools was not given: the tools the backend's local model was trained
+// to be offered, in order, from agentrt.json in its folder ({"tools": [...]}; the demo model has one, since
+// it knows no other tool list). Unchanged for --endpoint, --script, or a folder without the file.
+ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& backend);
 // A registry holding the named tools (all built-in tools when the list is empty) and the tools of the
 // configured MCP servers; a server that cannot be used is reported on stderr and skipped.
 std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags);

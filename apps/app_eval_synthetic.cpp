@@ -107,8 +107,7 @@ double ratio(long long part, long long whole) {
 }
 
 void run_synthetic(const SyntheticFlags& f) {
-  ToolFlags tools = f.tools;
-  if (tools.tools.empty() && !f.print_tools) tools.tools = trained_tools(f.backend);
+  const ToolFlags tools = f.print_tools ? f.tools : with_trained_tools(f.tools, f.backend);
   auto registry = make_registry(tools);
   if (f.print_tools) {
     std::printf("%s\n", agent::py_dumps(registry->plugin_descriptions(), 4).c_str());

@@ -41,8 +41,7 @@ std::string one_line(std::string text, size_t limit) {
 
 int run_command(const RunFlags& f) {
   auto backend = make_backend(f.backend);
-  ToolFlags tools = f.tools;
-  if (tools.tools.empty()) tools.tools = trained_tools(f.backend);
+  const ToolFlags tools = with_trained_tools(f.tools, f.backend);
   auto registry = make_registry(tools);
   std::unique_ptr<agent::JsonlTraceSink> trace;
   if (!f.trace.empty()) trace = std::make_unique<agent::JsonlTraceSink>(f.trace);
