@@ -10,6 +10,24 @@ PARTS = ["hinge", "valve", "gasket", "bracket", "sprocket", "pulley", "bearing",
          "faucet", "trolley", "winch", "pallet", "crate", "ladder", "bucket", "scraper"]
 # Parts whose documents exist but that no training conversation mentions: the held-out look-ups.
 HELD_OUT_COUNT = 8
+# Training-only parts (documents written under the data folder, never committed): with only the 40 bundled
+# training parts a small model learns the names by heart and answers a held-out part with a known one; hundreds of
+# names, many of them made-up words, leave copying the name from the task as the only way to get it right.
+EXTRA_MATERIALS = ["iron", "zinc", "chrome", "titanium", "oak", "pine", "walnut", "cedar", "birch", "rubber",
+                   "nylon", "glass", "marble", "ceramic", "silver", "bronze", "tin", "aluminum", "plastic", "leather",
+                   "bamboo", "slate", "quartz", "felt", "vinyl", "cork", "basalt", "teak", "pewter", "acrylic"]
+EXTRA_NOUNS = ["bolt", "nut", "screw", "pipe", "tube", "wheel", "chain", "belt", "cable", "wire", "plate", "panel",
+               "frame", "rail", "beam", "rod", "shaft", "pin", "hook", "knob", "handle", "lid", "cap", "plug",
+               "socket", "seal", "ring", "disc", "blade", "drill", "hammer", "wrench", "chisel", "saw", "vise",
+               "jack", "hoist", "pump", "motor", "fan", "tank", "drum", "barrel", "basket", "tray", "rack", "shelf",
+               "bench", "stool", "cart", "wagon", "kettle", "ladle", "pan", "jar", "bottle", "flask", "lamp",
+               "lens", "mirror", "bell", "whistle", "compass", "magnet", "spool", "reel", "hub", "cog", "crank",
+               "hatch", "grate", "vent", "duct", "trowel", "mallet", "chute", "hopper", "boiler", "burner",
+               "bracket", "trellis", "tripod", "pedal", "lever", "tongs", "pliers", "stapler", "hinge", "padlock"]
+ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "pl", "st",
+          "tr", "sk", "cl", "fl", "sn", "qu", "ch", "sh", "th", "w", "h"]
+VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "oo", "ou", "y"]
+CODAS = ["", "", "", "", "n", "r", "l", "s", "x", "m", "t"]
 
 
 def parts(seed=8):
@@ -25,6 +43,30 @@ def parts(seed=8):
 def split_parts(seed=8):
     all_parts = parts(seed)
     return all_parts[:-HELD_OUT_COUNT], all_parts[-HELD_OUT_COUNT:]
+
+
+def made_up_word(rng):
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(2 if rng.random() < 0.8 else 3))
+
+
+def training_parts(count=1200, seed=9):
+    """The 40 bundled training parts and `count` more (real and made-up materials and nouns) with drawn values.
+    None has a held-out noun; names are unique."""
+    rng = random.Random(seed)
+    train, held = split_parts()
+    banned = {p["name"].split()[1] for p in held}
+    names = {p["name"] for p in train + held}
+    out = list(train)
+    while len(out) < len(train) + count:
+        material = rng.choice(MATERIALS + EXTRA_MATERIALS) if rng.random() < 0.6 else made_up_word(rng)
+        noun = rng.choice(PARTS[:-HELD_OUT_COUNT] + EXTRA_NOUNS) if rng.random() < 0.5 else made_up_word(rng)
+        name = f"{material} {noun}"
+        if noun in banned or material in banned or name in names or len(name) > 28:
+            continue
+        names.add(name)
+        out.append({"name": name, "file": name.replace(" ", "-") + ".md", "price": rng.randint(3, 99),
+                    "weight": rng.randint(20, 950), "stock": rng.randint(5, 400)})
+    return out
 
 
 def document(part):

@@ -44,8 +44,8 @@ def main():
     picked += [c for c in convs if c not in picked][: max(0, args.count - len(picked))]
 
     data = pathlib.Path(args.data)
-    runner = gen_data.ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs", data / "workspace")
-    service = gen_data.ShippingService(gen_data.service_ports("train", 12))
+    runner = gen_data.ToolRunner(args.agentrt, data / "train-docs", data / "workspace")
+    service = gen_data.ShippingService(gen_data.service_ports("train", gen_data.TRAIN_PORTS))
     with tempfile.TemporaryDirectory(prefix="agentrt-render-check-") as tmp:
         tmp = pathlib.Path(tmp)
         replies, tasks, want = [], [], {}

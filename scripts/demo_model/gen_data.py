@@ -18,6 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import catalog  # noqa: E402
 import datasets  # noqa: E402
 import protocol  # noqa: E402
 import tasks  # noqa: E402
@@ -48,10 +49,20 @@ class ShippingService:
 
 
 def service_ports(split, count):
-    """Ports of one split: a keyed hash puts a port in the training or the held-out set."""
+    """Ports of one split: a keyed hash puts a port in the training or the held-out set. The held-out tasks use
+    the first 4 of the eval side; training draws many more (spread over 20000-60000), so that a port is copied
+    from the task rather than recalled from a short list."""
+    if split == "train":
+        rng = random.Random(77)
+        out = set()
+        while len(out) < count:
+            port = rng.randrange(20000, 60000)
+            if not tasks.held_out("port", port):
+                out.add(port)
+        return sorted(out)
     out, port = [], 20011
     while len(out) < count:
-        if tasks.held_out("port", port) == (split == "eval"):
+        if tasks.held_out("port", port):
             out.append(port)
         port += 1777
     return out
@@ -109,10 +120,42 @@ def fill_results(task, runner):
     return steps, answer, expected
 
 
-def draw(rng, split, count, ports, skip=frozenset()):
+TRAIN_PORTS = 120
+
+
+def training_docs(folder, docs):
+    """A folder with the bundled catalog's documents and those of the training-only parts (catalog.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in docs.glob("*.md"):
+        (folder / path.name).write_text(path.read_text())
+    for part in catalog.training_parts():
+        (folder / part["file"]).write_text(catalog.document(part))
+    return folder
+
+
+def finds_its_parts(task, runner):
+    """True when every search of the task ranks the searched part's document first (the answers rely on it; a
+    made-up name can share a word with another part's)."""
+    for _, tool, params in task["calls"]:
+        if tool == "search":
+            top = runner.run(tool, params)["text"].split("[2]")[0]
+            if f"local:{params['query'].replace(' ', '-')}.md" not in top:
+                return False
+    return True
+
+
+def held_out_value_in(text, eval_ports):
+    """The first held-out part name, CSV file or service port found in `text`, or None."""
+    values = [p["name"] for p in catalog.split_parts()[1]] + [t["name"] for t in datasets.tables("eval")]
+    values += [f"127.0.0.1:{port}/" for port in eval_ports]
+    lowered = text.lower()
+    return next((v for v in values if v.lower() in lowered), None)
+
+
+def draw(rng, split, count, ports, parts, skip=frozenset()):
     out = []
     while len(out) < count:
-        task = tasks.make_task(rng, split, ports)
+        task = tasks.make_task(rng, split, ports, parts)
         if task["task"] not in skip:
             out.append(task)
     return out
@@ -134,20 +177,30 @@ def main():
     datasets.write(out / "workspace", "train")
     datasets.write(out / "workspace", "eval")
     datasets.write(out / "eval_workspace", "eval")
-    runner = ToolRunner(args.agentrt, protocol.REPO / "examples" / "automation" / "docs", out / "workspace")
+    docs = protocol.REPO / "examples" / "automation" / "docs"
+    runner = ToolRunner(args.agentrt, docs, out / "workspace")
+    train_runner = ToolRunner(args.agentrt, training_docs(out / "train-docs", docs), out / "workspace")
     tools = runner.tools_json()
     (out / "tools.json").write_text(json.dumps(tools, indent=2) + "\n")
-    service = ShippingService(service_ports("train", 12) + service_ports("eval", 4))
+    service = ShippingService(service_ports("train", TRAIN_PORTS) + service_ports("eval", 4))
     try:
-        train_ports = [p for p in service.ports if p in service_ports("train", 12)]
+        train_ports = [p for p in service.ports if p in service_ports("train", TRAIN_PORTS)]
         eval_ports = [p for p in service.ports if p in service_ports("eval", 4)]
-        train = draw(random.Random(args.seed), "train", args.train, train_ports)
-        evals = draw(random.Random(args.seed + 1), "eval", args.eval, eval_ports, {t["task"] for t in train})
-        runner.prefetch([(tool, params) for t in train + evals for _, tool, params in t["calls"]], args.workers)
+        train, rng, parts = [], random.Random(args.seed), catalog.training_parts()
+        while len(train) < args.train:
+            more = draw(rng, "train", args.train - len(train), train_ports, parts)
+            train_runner.prefetch([(tool, params) for t in more for _, tool, params in t["calls"]], args.workers)
+            train += [t for t in more if finds_its_parts(t, train_runner)]
+        evals = draw(random.Random(args.seed + 1), "eval", args.eval, eval_ports, catalog.split_parts()[1],
+                     {t["task"] for t in train})
+        runner.prefetch([(tool, params) for t in evals for _, tool, params in t["calls"]], args.workers)
         with open(out / "train.jsonl", "w", encoding="utf-8") as f:
             for task in train:
-                steps, answer, _ = fill_results(task, runner)
+                steps, answer, _ = fill_results(task, train_runner)
                 segs = protocol.render_conversation(tools, task["task"], steps, answer)
+                leak = held_out_value_in("".join(text for text, _ in segs), eval_ports)
+                if leak:
+                    raise RuntimeError(f"a training conversation holds the held-out value {leak!r}: {task['task']}")
                 f.write(json.dumps({"family": task["family"], "segments": segs}, ensure_ascii=False) + "\n")
         # The held-out tasks, and the same tasks rendered (train.py's --probe measures copying on them).
         with open(out / "eval_tasks.jsonl", "w", encoding="utf-8") as f, \
@@ -162,7 +215,7 @@ def main():
     finally:
         service.close()
     print(f"wrote {args.train} training conversations and {args.eval} held-out tasks to {out} "
-          f"({len(runner.cache)} distinct tool calls run)")
+          f"({len(runner.cache) + len(train_runner.cache)} distinct tool calls run)")
 
 
 if __name__ == "__main__":

@@ -168,11 +168,10 @@ FAMILIES = {"arithmetic": 3, "word_problem": 2, "error_retry": 2, "lookup": 2, "
             "lua_math": 3, "lua_list": 2, "csv_stats": 2, "csv_chart": 2, "http_quote": 2, "ship_chain": 3}
 
 
-def make_task(rng, split, ports):
-    """One task of a family drawn by FAMILIES' weights; `ports` are the shipping service's ports of this split."""
+def make_task(rng, split, ports, parts):
+    """One task of a family drawn by FAMILIES' weights; `ports` are the shipping service's ports of this split,
+    `parts` the catalog parts its look-ups may name."""
     import tasks_tools
-    train_parts, eval_parts = catalog.split_parts()
-    parts = eval_parts if split == "eval" else train_parts
     family = rng.choices(list(FAMILIES), weights=list(FAMILIES.values()))[0]
     makers = {"arithmetic": arithmetic, "word_problem": word_problem, "error_retry": typo_retry}
     if family in makers:

@@ -172,10 +172,11 @@ class Model(torch.nn.Module):
         v = qkv[:, :, :, grp + 1].transpose(1, 2)
         return q, k, v
 
-    def forward(self, prefix, suffix, where):
+    def forward(self, prefix, suffix, where, prefix_grad=True):
         """prefix: [P] token ids shared by every row; suffix: [B, S] ids; where: [B, S] bool, the positions whose
         next token is trained. Returns the logits [N, V] of those positions. The prefix is computed once (batch
-        1) and its keys and values broadcast to every row."""
+        1) and its keys and values broadcast to every row; without `prefix_grad` no gradient flows into how the
+        prefix is computed (its keys and values are inputs of the step, which saves its backward pass)."""
         c, p = self.c, self.params
         P = prefix.shape[0]
         B, S = suffix.shape
@@ -186,17 +187,21 @@ class Model(torch.nn.Module):
         pos_s = torch.arange(P, P + S)
         causal_p = torch.full((P, P), float("-inf")).triu(1)
         causal_s = torch.full((S, S), float("-inf")).triu(1)
+        scale = 1.0 / math.sqrt(c.head_dim)
         for i in range(c.layers):
-            xp = rms_norm(hp, p[f"an{i}"])
+            with torch.set_grad_enabled(prefix_grad and torch.is_grad_enabled()):
+                xp = rms_norm(hp, p[f"an{i}"])
+                qp, kp, vp = self.split_qkv(xp @ p[f"wqkv{i}"].T)
+                qp, kp = rope(qp, pos_p, c.rope_theta), rope(kp, pos_p, c.rope_theta)
+                kp, vp = kp.repeat_interleave(grp, 1), vp.repeat_interleave(grp, 1)  # [1, nh, P, d]
+                ap = torch.softmax(qp @ kp.transpose(-1, -2) * scale + causal_p, -1) @ vp  # [1, nh, P, d]
+                hp = hp + ap.transpose(1, 2).reshape(1, P, -1) @ p[f"wo{i}"].T
+                x = rms_norm(hp, p[f"fn{i}"])
+                hp = hp + (F.silu(x @ p[f"w1{i}"].T) * (x @ p[f"w3{i}"].T)) @ p[f"w2{i}"].T
             xs = rms_norm(hs, p[f"an{i}"])
-            qp, kp, vp = self.split_qkv(xp @ p[f"wqkv{i}"].T)
             qs, ks, vs = self.split_qkv(xs @ p[f"wqkv{i}"].T)
-            qp, kp = rope(qp, pos_p, c.rope_theta), rope(kp, pos_p, c.rope_theta)
             qs, ks = rope(qs, pos_s, c.rope_theta), rope(ks, pos_s, c.rope_theta)
-            kp, vp = kp.repeat_interleave(grp, 1), vp.repeat_interleave(grp, 1)  # [1, nh, P, d]
             ks, vs = ks.repeat_interleave(grp, 1), vs.repeat_interleave(grp, 1)  # [B, nh, S, d]
-            scale = 1.0 / math.sqrt(c.head_dim)
-            ap = torch.softmax(qp @ kp.transpose(-1, -2) * scale + causal_p, -1) @ vp  # [1, nh, P, d]
             # Debian's torch has no fast batched matmul: the prefix part runs as one 2-D product per head
             # ([B*S, d] x [d, P]), the suffix's own part as a batched product of small matrices.
             qs_h = qs.transpose(0, 1).reshape(c.heads, B * S, c.head_dim)  # [nh, B*S, d]
@@ -210,16 +215,9 @@ class Model(torch.nn.Module):
             w_own = w_own.reshape(c.heads, B, S, S).transpose(0, 1).reshape(B * c.heads, S, S)
             o_own = w_own.contiguous().bmm(vs.reshape(B * c.heads, S, -1)).view(B, c.heads, S, -1)
             as_ = o_pre.view(c.heads, B, S, -1).transpose(0, 1) + o_own  # [B, nh, S, d]
-            hp = hp + ap.transpose(1, 2).reshape(1, P, -1) @ p[f"wo{i}"].T
             hs = hs + as_.transpose(1, 2).reshape(B, S, -1) @ p[f"wo{i}"].T
-            for name in ("hp", "hs"):
-                h = hp if name == "hp" else hs
-                x = rms_norm(h, p[f"fn{i}"])
-                h = h + (F.silu(x @ p[f"w1{i}"].T) * (x @ p[f"w3{i}"].T)) @ p[f"w2{i}"].T
-                if name == "hp":
-                    hp = h
-                else:
-                    hs = h
+            x = rms_norm(hs, p[f"fn{i}"])
+            hs = hs + (F.silu(x @ p[f"w1{i}"].T) * (x @ p[f"w3{i}"].T)) @ p[f"w2{i}"].T
         return rms_norm(hs[where], p["norm"]) @ self.output_weight().T
 
     def output_weight(self):
@@ -389,6 +387,12 @@ def main():
     ap.add_argument("--short-steps", type=int, default=800,
                     help="curriculum: the first N steps see only <s><|im_start|>user\\n before the task, not the "
                          "423-token system prefix, so the heads that copy from the task form on short contexts")
+    ap.add_argument("--mix-full", type=int, default=0,
+                    help="during the --short-steps, every N-th step still sees the full prompt (0: none), so the "
+                         "model never meets the system prefix for the first time late in training")
+    ap.add_argument("--no-prefix-grad", action="store_true",
+                    help="treat the shared prefix's keys and values as inputs (no backward pass through the 951 "
+                         "prefix tokens): full-prompt steps cost about as much as short ones")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -460,11 +464,11 @@ def main():
     last = args.steps if args.stop_after <= 0 else min(args.steps, args.stop_after)
 
     def stats(step_count, seconds, loss_value):
-        return {"parameters": n_params, "schedule_steps": args.steps, "steps": step_count, "short_steps": args.short_steps, "init": args.init,
+        return {"parameters": n_params, "schedule_steps": args.steps, "steps": step_count, "short_steps": args.short_steps, "mix_full": args.mix_full, "init": args.init,
                 "batch": args.batch,
                 "lr": args.lr, "train_seconds": round(seconds), "final_loss": round(loss_value, 4),
                 "shared_prefix_tokens": P, "conversations": len(conversations), "seed": args.seed,
-                "echo": args.echo, "digit_weight": args.digit_weight,
+                "echo": args.echo, "digit_weight": args.digit_weight, "prefix_grad": not args.no_prefix_grad,
                 "threads": args.threads, "torch": torch.__version__}
 
     for step in range(last):
@@ -486,9 +490,9 @@ def main():
                 if m[t + 1]:
                     target[r, t] = s[t + 1]
         where = target >= 0
-        short = step < args.short_steps
+        short = step < args.short_steps and not (args.mix_full and step % args.mix_full == args.mix_full - 1)
         step_prefix = short_prefix if short else prefix
-        logits = model(step_prefix, ids, where)
+        logits = model(step_prefix, ids, where, prefix_grad=not args.no_prefix_grad)
         wanted = target[where]
         weight = torch.ones(wanted.shape)
         if args.digit_weight != 1.0:
@@ -498,7 +502,8 @@ def main():
         if step % 10 == 0 or step == args.steps - 1:
             print(f"step {step:5d}  loss {loss.item():.4f}  lr {lr:.2e}  {time.time() - t0:.0f} s", flush=True)
         if probe_seqs and args.probe_every and ((step + 1) % args.probe_every == 0 or step + 1 == last):
-            turns_ok, convs_ok, digits_ok = probe(model, step_prefix, prefix, probe_seqs, digit_ids)
+            probe_prefix = prefix if args.mix_full or not short else short_prefix
+            turns_ok, convs_ok, digits_ok = probe(model, probe_prefix, prefix, probe_seqs, digit_ids)
             print(f"probe at step {step + 1}: held-out model turns exact {turns_ok:.1%}, "
                   f"conversations exact {convs_ok:.1%}, digits {digits_ok:.1%}", flush=True)
         if args.save_every and (step + 1) % args.save_every == 0 and step + 1 < last:
