@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a real agent end to end on the CPU: the bundled demo model (models/demo) on our engine, tokenizer,
-# sampler, parser and Lua sandbox. Runs one word problem of example 2 live (the run as it happens, the answer,
-# then the trace), then all 12 problems of example 2 with each answer checked. Example 2 is the one the demo model
-# gets right; examples 1 and 3 show more tools and are run by tests/examples.
+# sampler, parser and Lua sandbox. Runs example 3 live (a CSV in, statistics and a chart as SVG and PNG out: the
+# run as it happens, the answer, the files, then the trace), then all 12 problems of example 2 with each answer
+# checked. Example 1 (search, calculator, http) is run by tests/examples.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,24 +24,22 @@ PY
 }
 
 echo "== AgentRT demo: the bundled demo model (models/demo: a 2M-parameter InternLM2 trained here, on the CPU, on"
-echo "== synthetic tool use; what it is and is not: models/demo/MODEL_CARD.md) solves grade-school word problems"
-echo "== by writing Lua cells that the sandboxed interpreter runs (examples/math)"
+echo "== synthetic tool use; what it is and is not: models/demo/MODEL_CARD.md) analyses a CSV file and draws a"
+echo "== chart by writing a Lua cell that the sandboxed interpreter runs (examples/data)"
 echo
-task=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["task"])' \
-  "$root/examples/math/problems.jsonl")
-echo "== 1. one problem, live: $task"
+echo "== 1. example 3, live"
 start=$(date +%s.%N)
-"$AGENTRT" run --max-turns 4 --trace "$traces/problem.jsonl" "$task"
+"$root/examples/data/run.sh" --out "$traces/data" --trace "$traces/data.jsonl"
 end=$(date +%s.%N)
 echo
-show_trace "$traces/problem.jsonl" "$start" "$end"
+show_trace "$traces/data.jsonl" "$start" "$end"
 
 echo
-echo "== 2. all 12 problems of examples/math (values the model never saw), each answer checked"
+echo "== 2. example 2: 12 word problems with values the model never saw, solved in Lua cells, each answer checked"
 start=$(date +%s.%N)
 "$root/examples/math/run.sh"
 end=$(date +%s.%N)
 echo "== the 12 problems took $(/usr/bin/python3 -c "print(f'{$end - $start:.1f}')") s"
 echo
-echo "== more: examples/automation (search, calculator, http) and examples/data (a CSV, statistics, a chart);"
-echo "== the demo model gets those right less often (models/demo/MODEL_CARD.md): try them with --model or --endpoint"
+echo "== more: examples/automation (search, calculator, then an HTTP quote from a local service it starts);"
+echo "== each example runs with --model DIR (a real InternLM2 checkpoint) or --endpoint URL as well"
