@@ -24,9 +24,11 @@ setup:
 	@./scripts/setup-deps
 	@for s in scripts/setup-npm-*; do if [ -x "$$s" ]; then "$$s" || exit 1; fi; done
 
+CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) \
+	  > $(BUILD).configure.log 2>&1 || { cat $(BUILD).configure.log; exit 1; }
+
 configure: setup
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) > $(BUILD).configure.log 2>&1 \
-	  || { cat $(BUILD).configure.log; exit 1; }
+	@$(CONFIGURE)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -37,7 +39,11 @@ test: build
 	  echo; echo "== test summary =="; grep -E "tests passed|tests failed|Total Test time" ctest.log || true; \
 	  exit $$status
 
-demo: build
+# The demo needs the Debian packages and the two programs only (not the npm packages, not the test suite).
+demo:
+	@./scripts/setup-deps
+	@$(CONFIGURE)
+	cmake --build $(BUILD) -j $(JOBS) --target agentrt agentrt-sandbox
 	@./examples/demo.sh $(BUILD)
 
 bench: build
