@@ -13,25 +13,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../common.sh"
 
 flags=()
-requested_port=0
 task="What does it cost to ship 12 units of the copper faucet? The shipping service is at {service}."
-while (($#)); do
-  case "$1" in
-    --port)
-      requested_port=${2:?--port needs a number}
-      shift 2
-      ;;
-    --)
-      shift
-      task="$*"
-      break
-      ;;
-    *)
-      flags+=("$1")
-      shift
-      ;;
-  esac
-done
+own_value=0
+split_example_args --port "$@"
+requested_port=$own_value
 
 work=$(mktemp -d)
 service_pid=""

@@ -13,25 +13,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../common.sh"
 
 flags=()
-out=""
 task="Analyse sales_2025.csv: give the total and the mean of units and draw a bar chart of units by month as SVG and PNG."
-while (($#)); do
-  case "$1" in
-    --out)
-      out=${2:?--out needs a folder}
-      shift 2
-      ;;
-    --)
-      shift
-      task="$*"
-      break
-      ;;
-    *)
-      flags+=("$1")
-      shift
-      ;;
-  esac
-done
+own_value=""
+split_example_args --out "$@"
+out=$own_value
 if [[ -z "$out" ]]; then out=$(mktemp -d -t agentrt-data-XXXXXX); fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

@@ -144,12 +144,16 @@ def finds_its_parts(task, runner):
     return True
 
 
-def held_out_value_in(text, eval_ports):
-    """The first held-out part name, CSV file or service port found in `text`, or None."""
+def held_out_values(eval_ports):
+    """What no training conversation may hold, lower-cased: the held-out part names, CSV files and ports."""
     values = [p["name"] for p in catalog.split_parts()[1]] + [t["name"] for t in datasets.tables("eval")]
-    values += [f"127.0.0.1:{port}/" for port in eval_ports]
+    return [v.lower() for v in values + [f"127.0.0.1:{port}/" for port in eval_ports]]
+
+
+def held_out_value_in(text, values):
+    """The first of `values` (held_out_values) found in `text`, or None."""
     lowered = text.lower()
-    return next((v for v in values if v.lower() in lowered), None)
+    return next((v for v in values if v in lowered), None)
 
 
 def draw(rng, split, count, ports, parts, skip=frozenset()):
@@ -194,11 +198,12 @@ def main():
         evals = draw(random.Random(args.seed + 1), "eval", args.eval, eval_ports, catalog.split_parts()[1],
                      {t["task"] for t in train})
         runner.prefetch([(tool, params) for t in evals for _, tool, params in t["calls"]], args.workers)
+        banned = held_out_values(eval_ports)
         with open(out / "train.jsonl", "w", encoding="utf-8") as f:
             for task in train:
                 steps, answer, _ = fill_results(task, train_runner)
                 segs = protocol.render_conversation(tools, task["task"], steps, answer)
-                leak = held_out_value_in("".join(text for text, _ in segs), eval_ports)
+                leak = held_out_value_in("".join(text for text, _ in segs), banned)
                 if leak:
                     raise RuntimeError(f"a training conversation holds the held-out value {leak!r}: {task['task']}")
                 f.write(json.dumps({"family": task["family"], "segments": segs}, ensure_ascii=False) + "\n")
