@@ -1,6 +1,6 @@
-// Causal prefill attention, flash-attention 2 style on bf16 tensor cores (mma.sync m16n8k16, sm_80 and later):
-// a block takes 64 queries of one head, each warp 16 of them; K/V tiles of 64 keys are gathered from the paged
-// cache into shared memory; scores, the online softmax and the output stay in registers.
+// Causal prefill attention, flash-attention 2 style on bf16 tensor cores (mma.sync m16n8k16, sm_80 and
+// later): a block takes 64 queries of one head, each warp 16 of them; K/V tiles of 64 keys are gathered from
+// the paged cache into shared memory; scores, the online softmax and the output stay in registers.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16 .bf16): with g = lane / 4 and t = lane % 4,
 //   A (16x16, row-major): a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..)
@@ -26,7 +26,8 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
 }
 
 __device__ __forceinline__ uint32_t pack_raw(bf16 lo, bf16 hi) {
-  return static_cast<uint32_t>(__bfloat16_as_ushort(lo)) | (static_cast<uint32_t>(__bfloat16_as_ushort(hi)) << 16);
+  return static_cast<uint32_t>(__bfloat16_as_ushort(lo)) |
+         (static_cast<uint32_t>(__bfloat16_as_ushort(hi)) << 16);
 }
 
 template <int D>
@@ -37,6 +38,8 @@ __global__ void __launch_bounds__(kThreads)
   constexpr int kStride = D + 8;
   __shared__ __align__(16) bf16 k_s[kKeysPerTile * kStride];
   __shared__ __align__(16) bf16 v_s[kKeysPerTile * kStride];
+  detail::await_producer();
+  detail::release_dependents();
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const int head = blockIdx.y, kv_head = head / (heads / kv.kv_heads);
@@ -48,9 +51,10 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int row = q0 + g + 8 * (i & 1), col = kc * 16 + 2 * t + 8 * (i >> 1);
-      qf[kc][i] = row < rows
-                      ? *reinterpret_cast<const uint32_t*>(q + (static_cast<int64_t>(row) * heads + head) * D + col)
-                      : 0u;
+      qf[kc][i] =
+          row < rows
+              ? *reinterpret_cast<const uint32_t*>(q + (static_cast<int64_t>(row) * heads + head) * D + col)
+              : 0u;
     }
   }
 
@@ -167,12 +171,12 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <int D>
-cudaError_t launch(const bf16* q, PagedKv kv, const int32_t* block_table, int start, int rows, int heads, bf16* out,
-                   cudaStream_t stream) {
+cudaError_t launch(const bf16* q, PagedKv kv, const int32_t* block_table, int start, int rows, int heads,
+                   bf16* out, cudaStream_t stream) {
   const dim3 grid(detail::blocks_for(rows, kQueriesPerBlock), heads);
   const float scale_log2 = 1.4426950408889634f / sqrtf(static_cast<float>(D));
-  attention_prefill_kernel<D><<<grid, kThreads, 0, stream>>>(q, kv, block_table, start, rows, heads, scale_log2, out);
-  return cudaGetLastError();
+  return detail::launch_chained(attention_prefill_kernel<D>, grid, kThreads, stream, 0, q, kv, block_table,
+                                start, rows, heads, scale_log2, out);
 }
 
 }  // namespace
@@ -181,16 +185,12 @@ bool attention_head_dim_supported(int head_dim) {
   return head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128;
 }
 
-cudaError_t attention_prefill(const bf16* q, PagedKv kv, const int32_t* block_table, int start, int rows, int heads,
-                              bf16* out, cudaStream_t stream) {
+cudaError_t attention_prefill(const bf16* q, PagedKv kv, const int32_t* block_table, int start, int rows,
+                              int heads, bf16* out, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  switch (kv.head_dim) {
-    case 16: return launch<16>(q, kv, block_table, start, rows, heads, out, stream);
-    case 32: return launch<32>(q, kv, block_table, start, rows, heads, out, stream);
-    case 64: return launch<64>(q, kv, block_table, start, rows, heads, out, stream);
-    case 128: return launch<128>(q, kv, block_table, start, rows, heads, out, stream);
-    default: return cudaErrorInvalidValue;
-  }
+  return detail::with_head_dim(kv.head_dim, [&](auto d) {
+    return launch<decltype(d)::value>(q, kv, block_table, start, rows, heads, out, stream);
+  });
 }
 
 }  // namespace agentrt::kernels

@@ -8,6 +8,8 @@ namespace {
 // One block per row; threads stride over the hidden size.
 __global__ void embedding_gather_kernel(const bf16* __restrict__ table, const int32_t* __restrict__ ids,
                                         float* __restrict__ out, int hidden) {
+  detail::await_producer();
+  detail::release_dependents();
   const int64_t row = blockIdx.x;
   const bf16* src = table + static_cast<int64_t>(ids[row]) * hidden;
   float* dst = out + row * hidden;
@@ -15,6 +17,8 @@ __global__ void embedding_gather_kernel(const bf16* __restrict__ table, const in
 }
 
 __global__ void swiglu_kernel(const bf16* __restrict__ gate_up, bf16* __restrict__ out, int rows, int ff) {
+  detail::await_producer();
+  detail::release_dependents();
   const int64_t n = static_cast<int64_t>(rows) * ff;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -48,7 +52,8 @@ __global__ void fill_random_f32_kernel(float* data, int64_t n, float lo, float h
   }
 }
 
-// Grid-stride launches: enough blocks to fill any current GPU, capped so huge buffers do not need 2^31 blocks.
+// Grid-stride launches: enough blocks to fill any current GPU, capped so huge buffers do not need 2^31
+// blocks.
 unsigned stride_blocks(int64_t n) {
   const int64_t blocks = (n + 255) / 256;
   return static_cast<unsigned>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);
@@ -59,15 +64,13 @@ unsigned stride_blocks(int64_t n) {
 cudaError_t embedding_gather(const bf16* table, const int32_t* ids, float* out, int rows, int hidden,
                              cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  embedding_gather_kernel<<<rows, 256, 0, stream>>>(table, ids, out, hidden);
-  return cudaGetLastError();
+  return detail::launch_chained(embedding_gather_kernel, rows, 256, stream, 0, table, ids, out, hidden);
 }
 
 cudaError_t swiglu(const bf16* gate_up, bf16* out, int rows, int ff, cudaStream_t stream) {
   const int64_t n = static_cast<int64_t>(rows) * ff;
   if (n == 0) return cudaSuccess;
-  swiglu_kernel<<<stride_blocks(n), 256, 0, stream>>>(gate_up, out, rows, ff);
-  return cudaGetLastError();
+  return detail::launch_chained(swiglu_kernel, stride_blocks(n), 256, stream, 0, gate_up, out, rows, ff);
 }
 
 cudaError_t fill_random_bf16(bf16* data, int64_t n, float scale, uint64_t seed, cudaStream_t stream) {

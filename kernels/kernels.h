@@ -101,6 +101,17 @@ enum class OutType { F32, BF16 };
 cudaError_t gemv_bf16(const bf16* w, const bf16* x, void* y, OutType out, int rows, int cols,
                       cudaStream_t stream);
 
+// Whether kernels launch as programmatic dependents of the previous kernel (compute capability 9.0 and later,
+// unless the environment sets AGENTRT_CUDA_PDL=0): each kernel's blocks are then scheduled while the previous
+// kernel finishes, and products start streaming their weights before their input is ready.
+bool programmatic_launch_enabled();
+
+// Batch-1 w1/w3 product with SwiGLU fused in: out[j] = silu(gate_j) * up_j with gate_j = w13[j] . x and
+// up_j = w13[ff + j] . x. w13: [2 * ff, cols] bf16 ([w1; w3]); x: [cols] bf16; out: [ff] bf16. Exactly the
+// numbers of gemv_bf16 (bf16 out) followed by swiglu, one launch and one buffer round trip fewer.
+cudaError_t gemv_swiglu_bf16(const bf16* w13, const bf16* x, bf16* out, int ff, int cols,
+                             cudaStream_t stream);
+
 // cuBLASLt bf16 products with fp32 accumulation: y[m, n] = x[m, k] @ w[n, k]^T (w as nn.Linear stores it).
 // One per stream; algorithms are chosen once per shape and cached. Not thread-safe.
 class Gemm {

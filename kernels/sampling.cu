@@ -11,9 +11,12 @@ namespace {
 constexpr int kThreads = 1024;
 constexpr int kBisectionRounds = 64;  // stops earlier once no float lies between the bounds
 
-__global__ void __launch_bounds__(kThreads) argmax_kernel(const float* __restrict__ logits, int32_t* out, int vocab) {
+__global__ void __launch_bounds__(kThreads)
+    argmax_kernel(const float* __restrict__ logits, int32_t* out, int vocab) {
   __shared__ float best_value[32];
   __shared__ int best_index[32];
+  detail::await_producer();
+  detail::release_dependents();
   const float* row = logits + static_cast<int64_t>(blockIdx.x) * vocab;
   float value = -INFINITY;
   int index = vocab;  // larger than any real index: loses every tie
@@ -47,8 +50,8 @@ __global__ void __launch_bounds__(kThreads) argmax_kernel(const float* __restric
 }
 
 // How many of the row's scaled logits are >= threshold (as_mass false), or their mass exp(x - max) (true).
-__device__ float count_at_least(const float* row, int vocab, float inv_temperature, float max_x, float threshold,
-                                bool as_mass, float* scratch) {
+__device__ float count_at_least(const float* row, int vocab, float inv_temperature, float max_x,
+                                float threshold, bool as_mass, float* scratch) {
   float local = 0.0f;
   for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
     const float x = row[i] * inv_temperature;
@@ -74,11 +77,13 @@ __device__ float bisect(const float* row, int vocab, float inv_temperature, floa
 }
 
 __global__ void __launch_bounds__(kThreads)
-    sample_kernel(const float* __restrict__ logits, const float* __restrict__ uniform, int32_t* out, int vocab,
-                  float inv_temperature, int top_k, float top_p) {
+    sample_kernel(const float* __restrict__ logits, const float* __restrict__ uniform, int32_t* out,
+                  int vocab, float inv_temperature, int top_k, float top_p) {
   __shared__ float scratch[32];
   __shared__ float prefix[kThreads];
   __shared__ int chosen;
+  detail::await_producer();
+  detail::release_dependents();
   const float* row = logits + static_cast<int64_t>(blockIdx.x) * vocab;
 
   float local_max = -INFINITY, local_min = INFINITY;
@@ -92,15 +97,16 @@ __global__ void __launch_bounds__(kThreads)
 
   float threshold = min_x;
   if (top_k > 0 && top_k < vocab) {
-    threshold = bisect(row, vocab, inv_temperature, max_x, min_x, max_x, static_cast<float>(top_k), false, scratch);
+    threshold =
+        bisect(row, vocab, inv_temperature, max_x, min_x, max_x, static_cast<float>(top_k), false, scratch);
   }
   if (top_p < 1.0f) {
     const float kept = count_at_least(row, vocab, inv_temperature, max_x, threshold, true, scratch);
     threshold = bisect(row, vocab, inv_temperature, max_x, threshold, max_x, top_p * kept, true, scratch);
   }
 
-  // Each thread owns a contiguous slice of the row; an exclusive scan of the slices' kept mass finds the slice
-  // holding the target, which its thread walks.
+  // Each thread owns a contiguous slice of the row; an exclusive scan of the slices' kept mass finds the
+  // slice holding the target, which its thread walks.
   const int slice = (vocab + blockDim.x - 1) / blockDim.x;
   const int first = threadIdx.x * slice, last = min(vocab, first + slice);
   float own = 0.0f;
@@ -151,16 +157,15 @@ __global__ void __launch_bounds__(kThreads)
 
 cudaError_t argmax_rows(const float* logits, int32_t* out, int rows, int vocab, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  argmax_kernel<<<rows, kThreads, 0, stream>>>(logits, out, vocab);
-  return cudaGetLastError();
+  return detail::launch_chained(argmax_kernel, rows, kThreads, stream, 0, logits, out, vocab);
 }
 
 cudaError_t sample_top_k_top_p(const float* logits, const float* uniform, int32_t* out, int rows, int vocab,
                                float temperature, int top_k, float top_p, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
   if (!(temperature > 0.0f) || !(top_p > 0.0f)) return cudaErrorInvalidValue;
-  sample_kernel<<<rows, kThreads, 0, stream>>>(logits, uniform, out, vocab, 1.0f / temperature, top_k, top_p);
-  return cudaGetLastError();
+  return detail::launch_chained(sample_kernel, rows, kThreads, stream, 0, logits, uniform, out, vocab,
+                                1.0f / temperature, top_k, top_p);
 }
 
 }  // namespace agentrt::kernels

@@ -327,8 +327,13 @@ void CudaBackend::run_layers(const KvPool& pool, int rows, bool decoding, int st
     check_cuda(
         kernels::add_rmsnorm(x_.get(), delta_.get(), w.ffn_norm.get(), xn_.get(), rows, h, eps, stream_),
         "the FFN norm");
-    matmul(xn_.get(), w.w13.get(), gate_up_.get(), OutType::BF16, rows, 2 * ff, h);
-    check_cuda(kernels::swiglu(gate_up_.get(), ffn_.get(), rows, ff, stream_), "SwiGLU");
+    if (rows == 1) {  // batch-1 decode: SwiGLU fused into the w1/w3 GEMV, a launch fewer per layer
+      check_cuda(kernels::gemv_swiglu_bf16(w.w13.get(), xn_.get(), ffn_.get(), ff, h, stream_),
+                 "the w1/w3 GEMV with SwiGLU");
+    } else {
+      matmul(xn_.get(), w.w13.get(), gate_up_.get(), OutType::BF16, rows, 2 * ff, h);
+      check_cuda(kernels::swiglu(gate_up_.get(), ffn_.get(), rows, ff, stream_), "SwiGLU");
+    }
     matmul(ffn_.get(), w.w2.get(), delta_.get(), OutType::F32, rows, h, ff);
   }
 }

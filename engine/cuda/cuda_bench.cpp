@@ -111,6 +111,7 @@ nlohmann::ordered_json run_cuda_bench(const ModelConfig& config, const std::file
   const double gemm_rate = measure_gemm_rate(device);
   out["copy_bandwidth_gb_s"] = copy_bw / 1e9;
   out["bf16_gemm_tflop_s"] = gemm_rate / 1e12;
+  out["programmatic_dependent_launch"] = kernels::programmatic_launch_enabled();
 
   CudaBackendOptions backend_options = options.backend;
   const int longest_prefill =

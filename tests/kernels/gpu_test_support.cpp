@@ -38,4 +38,24 @@ double relative_error(const std::vector<float>& out, const std::vector<float>& r
   return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
+WorstRow worst_row_error(const std::vector<float>& out, const std::vector<float>& ref, std::size_t row_size) {
+  WorstRow worst;
+  if (out.size() != ref.size() || row_size == 0 || out.size() % row_size != 0) {
+    worst.error = std::numeric_limits<double>::infinity();
+    return worst;
+  }
+  for (std::size_t r = 0; r * row_size < out.size(); ++r) {
+    const auto at = static_cast<std::ptrdiff_t>(r * row_size),
+               end = at + static_cast<std::ptrdiff_t>(row_size);
+    const double error = relative_error(std::vector<float>(out.begin() + at, out.begin() + end),
+                                        std::vector<float>(ref.begin() + at, ref.begin() + end));
+    if (!(error <= worst.error) || r == 0) {  // NaN sticks
+      worst.error = error;
+      worst.row = r;
+      if (std::isnan(error)) break;
+    }
+  }
+  return worst;
+}
+
 }  // namespace agentrt::engine::cuda::testing

@@ -56,4 +56,12 @@ std::vector<H> to_host(const DeviceBuffer<T>& buffer) {
 // ||out - ref|| / ||ref|| in fp64; infinity when sizes differ, NaN when out holds NaN.
 double relative_error(const std::vector<float>& out, const std::vector<float>& ref);
 
+// The largest relative_error over rows of row_size values (e.g. one position's logits), and its row; NaN if
+// any row holds NaN.
+struct WorstRow {
+  double error = 0.0;
+  std::size_t row = 0;
+};
+WorstRow worst_row_error(const std::vector<float>& out, const std::vector<float>& ref, std::size_t row_size);
+
 }  // namespace agentrt::engine::cuda::testing

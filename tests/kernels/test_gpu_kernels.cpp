@@ -48,6 +48,33 @@ TEST_F(KernelTest, GemvMatchesTheCpuMatmulForAlignedAndOddShapes) {
   }
 }
 
+// The fused kernel must give exactly what the GEMV (bf16 out) then SwiGLU give: same sums, same roundings.
+TEST_F(KernelTest, GemvWithSwigluFusedEqualsGemvThenSwiglu) {
+  for (const auto& [ff, cols] : {std::pair{14336, 4096}, {37, 8}, {5, 136}, {9, 17}, {300, 4104}}) {
+    const auto w13 = random_bf16(2 * static_cast<std::size_t>(ff) * cols, 1.0f, rng);
+    const auto x = random_bf16(cols, 1.0f, rng);
+    auto dw = to_device<bf16>(w13);
+    auto dx = to_device<bf16>(x);
+    auto gate_up = poisoned<bf16>(2 * static_cast<std::size_t>(ff));
+    auto unfused = poisoned<bf16>(ff);
+    auto fused = poisoned<bf16>(ff);
+    ASSERT_EQ(kernels::gemv_bf16(dw.get(), dx.get(), gate_up.get(), OutType::BF16, 2 * ff, cols, nullptr),
+              cudaSuccess);
+    ASSERT_EQ(kernels::swiglu(gate_up.get(), unfused.get(), 1, ff, nullptr), cudaSuccess);
+    ASSERT_EQ(kernels::gemv_swiglu_bf16(dw.get(), dx.get(), fused.get(), ff, cols, nullptr), cudaSuccess);
+    const auto fused_bits = to_host<uint16_t>(fused);
+    EXPECT_EQ(fused_bits, to_host<uint16_t>(unfused)) << ff << "x" << cols;
+    // And against the CPU: silu(gate) * up from the CPU's products.
+    const auto products = cpu_matmul(w13, 2 * ff, cols, bf16_values(x), 1);
+    std::vector<float> ref(ff);
+    for (int j = 0; j < ff; ++j) {
+      const float gate = products[j], up = products[ff + j];
+      ref[j] = gate / (1.0f + std::exp(-gate)) * up;
+    }
+    EXPECT_LT(relative_error(bf16_values(fused_bits), ref), 1e-2) << ff << "x" << cols;
+  }
+}
+
 TEST_F(KernelTest, CublasLtGemmMatchesTheCpuMatmul) {
   kernels::Gemm gemm;
   for (const auto& [m, n, k] :
@@ -161,7 +188,7 @@ TEST_F(KernelTest, RopeQkvSplitUnpacksRotatesAndFillsTheCacheSlots) {
     c.rope_scaling_factor = 2.0;
     c.max_position_embeddings = 64;
     const QkvLayout layout(c);
-    const int d = shape.head_dim, rows = shape.rows, block_size = 4, blocks = 32;
+    const int d = shape.head_dim, rows = shape.rows, block_size = 4, blocks = 64;  // more blocks than rows
     const auto qkv = random_f32(static_cast<std::size_t>(rows) * c.qkv_rows(), -1.0f, 1.0f, rng);
     std::vector<int32_t> positions, slots;
     std::vector<double> bases;

@@ -1,6 +1,8 @@
 // The 1.8B shape (24 layers, hidden 2048, GQA 16/8, vocabulary 92544) on the GPU against the CPU backend:
 // logits at every position of a 300-token prompt, from a random checkpoint made for the test (3.6 GB of
 // bf16).
+#include <iostream>
+
 #include "engine/cpu/cpu_backend.h"
 #include "tests/engine/test_support.h"
 #include "tests/kernels/gpu_test_support.h"
@@ -32,11 +34,10 @@ TEST_F(LargeModelTest, OneEightBShapeLogitsMatchTheCpuAtEveryPositionOf300Tokens
   auto gpu_cache = gpu_backend.new_cache();
   cpu_backend.prefill(*cpu_cache, ids, LogitsFor::All, cpu_logits);
   gpu_backend.prefill(*gpu_cache, ids, LogitsFor::All, gpu_logits);
-  for (std::size_t t = 0; t < ids.size(); ++t) {
-    const std::vector<float> a(gpu_logits.begin() + t * vocab, gpu_logits.begin() + (t + 1) * vocab);
-    const std::vector<float> b(cpu_logits.begin() + t * vocab, cpu_logits.begin() + (t + 1) * vocab);
-    ASSERT_LT(relative_error(a, b), 3e-2) << "position " << t;
-  }
+  const WorstRow worst = worst_row_error(gpu_logits, cpu_logits, vocab);
+  RecordProperty("worst_relative_logit_error", std::to_string(worst.error));
+  std::cout << "worst relative logit error " << worst.error << " at position " << worst.row << "\n";
+  EXPECT_LT(worst.error, 2e-2) << "position " << worst.row;  // measured 0.0095 (H100), twice that allowed
 }
 
 }  // namespace
