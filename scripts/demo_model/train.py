@@ -59,11 +59,15 @@ def split_special(text):
 NUMBER_PIECES = [str(n) for n in range(1000)]
 
 
-def train_tokenizer(conversations, vocab_size, seed):
+def train_tokenizer(conversations, vocab_size, seed, space_before_words=False):
     """BPE with byte fallback; the six protocol tokens, the newline and the numbers 0-999 are user-defined pieces
     (a newline never merges, so a turn's header and its content tokenize the same apart as together). A space ends
     the piece before it ("of▁" "711", not "▁of" "▁" "711"): the token before a number is then the word it follows,
-    not a bare "▁" that every number shares, so a head that copies can tell the numbers apart by what precedes them."""
+    not a bare "▁" that every number shares, so a head that copies can tell the numbers apart by what precedes them.
+
+    space_before_words: the space starts the piece after it and no piece crosses a space ("▁maple" "▁l" "add" "er"),
+    so a word splits the same whatever follows it. Tried against the held-out look-ups (docs/demo-model.md): it did
+    not help and cost a quarter more tokens, so it is off."""
     rng = random.Random(seed)
     sample = rng.sample(conversations, min(len(conversations), 1500))
     sentences = []
@@ -77,8 +81,9 @@ def train_tokenizer(conversations, vocab_size, seed):
         sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size, model_type="bpe",
         user_defined_symbols=[raw for raw, _ in protocol.SPECIALS] + ["\n"] + NUMBER_PIECES, byte_fallback=True,
         add_dummy_prefix=False, normalization_rule_name="identity", remove_extra_whitespaces=False,
-        split_digits=False, split_by_whitespace=False, allow_whitespace_only_pieces=True, character_coverage=1.0, num_threads=1,
-        max_sentence_length=16384, minloglevel=2, treat_whitespace_as_suffix=True)
+        split_digits=False, split_by_whitespace=space_before_words, allow_whitespace_only_pieces=True,
+        character_coverage=1.0, num_threads=1, max_sentence_length=16384, minloglevel=2,
+        treat_whitespace_as_suffix=not space_before_words)
     return model.getvalue()
 
 
@@ -393,6 +398,8 @@ def main():
     ap.add_argument("--no-prefix-grad", action="store_true",
                     help="treat the shared prefix's keys and values as inputs (no backward pass through the 951 "
                          "prefix tokens): a quarter less time per full-prompt step (3.1 s against 4.1 s for one batch of 16 on one thread)")
+    ap.add_argument("--space-before-words", action="store_true",
+                    help="tokenizer variant: spaces start pieces and no piece crosses a space (train_tokenizer)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -404,7 +411,7 @@ def main():
     if args.init:
         proto = (pathlib.Path(args.init) / "tokenizer.model").read_bytes()
     else:
-        proto = train_tokenizer(conversations, args.vocab, args.seed)
+        proto = train_tokenizer(conversations, args.vocab, args.seed, args.space_before_words)
     tok = Tokenizer(proto)
     if args.echo:
         conversations = conversations + echo_conversations(conversations, random.Random(args.seed + 7))
