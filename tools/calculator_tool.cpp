@@ -1,6 +1,7 @@
 #include "tools/calculator_tool.h"
 
 #include "tools/calculator.h"
+#include "tools/tool_declaration.h"
 
 namespace agentrt::tools {
 
@@ -9,22 +10,11 @@ std::string CalculatorTool::name() const {
 }
 
 std::string CalculatorTool::description() const {
-  return "Evaluates an arithmetic expression exactly where it can: integers of any size stay exact, / gives "
-         "a "
-         "float. Operators + - * / // % and ^ or ** for power; functions sqrt, cbrt, exp, ln, log, log10, "
-         "log2, "
-         "sin, cos, tan, asin, acos, atan, abs, floor, ceil, round, min, max, factorial, gcd, lcm, comb, "
-         "perm; "
-         "constants pi and e.";
+  return declaration_of("calculator").description;
 }
 
 Json CalculatorTool::parameters() const {
-  return Json{{"type", "object"},
-              {"properties",
-               {{"expression",
-                 {{"type", "string"},
-                  {"description", "The expression to evaluate, e.g. (3 + 4) * 2^10 or sqrt(2) / 2"}}}}},
-              {"required", Json::array({"expression"})}};
+  return declaration_of("calculator").parameters;
 }
 
 agent::ToolResult CalculatorTool::run(const Json& arguments, const agent::ToolContext&) {

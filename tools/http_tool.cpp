@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tools/html_text.h"
+#include "tools/tool_declaration.h"
 
 namespace agentrt::tools {
 namespace {
@@ -83,23 +84,11 @@ HttpTool::HttpTool(const Json& settings) : policy_(FetchPolicy::from_json(settin
 }
 
 std::string HttpTool::description() const {
-  return "Sends one HTTP request to a public http(s) URL and returns the status and the body as readable "
-         "text "
-         "(JSON pretty-printed, HTML as text). Private and local addresses are refused.";
+  return declaration_of("http").description;
 }
 
 Json HttpTool::parameters() const {
-  return Json::parse(R"json({
-    "type": "object",
-    "properties": {
-      "url": {"type": "string", "description": "http:// or https:// URL"},
-      "method": {"type": "string", "description": "GET (default), POST, PUT, PATCH, DELETE or HEAD"},
-      "headers": {"type": "object", "description": "request headers", "additionalProperties": {"type": "string"}},
-      "query": {"type": "object", "description": "query parameters added to the URL", "additionalProperties": true},
-      "body": {"type": ["string", "object", "array"], "description": "request body; an object or array is sent as JSON"}
-    },
-    "required": ["url"]
-  })json");
+  return declaration_of("http").parameters;
 }
 
 agent::ToolResult HttpTool::run(const Json& arguments, const agent::ToolContext& ctx) {

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tools/tool_declaration.h"
+
 namespace agentrt::tools {
 namespace {
 
@@ -102,18 +104,11 @@ InterpreterOptions InterpreterOptions::from_settings(const Json& settings,
 InterpreterTool::InterpreterTool(InterpreterOptions options) : options_(std::move(options)) {}
 
 std::string InterpreterTool::description() const {
-  return "Runs Lua 5.4 code in a sandboxed, stateful notebook session (global variables persist between "
-         "calls). "
-         "Returns what print() wrote, the value of the last expression, errors with line numbers, and the "
-         "files "
-         "created. Libraries: fs, csv, df, stats, json, chart.";
+  return declaration_of("interpreter").description;
 }
 
 Json InterpreterTool::parameters() const {
-  return Json::parse(R"({"type": "object", "properties": {
-      "code": {"type": "string", "description": "Lua 5.4 source code to run"},
-      "language": {"type": "string", "description": "the label of the code fence, e.g. lua"}},
-    "required": ["code"]})");
+  return declaration_of("interpreter").parameters;
 }
 
 std::chrono::milliseconds InterpreterTool::default_timeout() const {

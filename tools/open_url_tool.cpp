@@ -3,6 +3,7 @@
 #include "tools/html_text.h"
 #include "tools/http_tool.h"
 #include "tools/local_index.h"
+#include "tools/tool_declaration.h"
 
 namespace agentrt::tools {
 
@@ -17,17 +18,11 @@ OpenUrlTool::OpenUrlTool(const Json& settings, std::filesystem::path index_path)
 }
 
 std::string OpenUrlTool::description() const {
-  return "Opens a web page (http/https URL) or a search result (its url, e.g. local:notes/a.md) and returns "
-         "its "
-         "readable text.";
+  return declaration_of("open_url").description;
 }
 
 Json OpenUrlTool::parameters() const {
-  return Json::parse(R"json({
-    "type": "object",
-    "properties": {"url": {"type": "string", "description": "the page or search result to open"}},
-    "required": ["url"]
-  })json");
+  return declaration_of("open_url").parameters;
 }
 
 agent::ToolResult OpenUrlTool::open_local(const std::string& path) const {

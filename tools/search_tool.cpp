@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "tools/local_index.h"
+#include "tools/tool_declaration.h"
 
 namespace agentrt::tools {
 namespace fs = std::filesystem;
@@ -61,21 +62,11 @@ SearchTool::SearchTool(const Json& settings_in, const fs::path& workspace) {
 }
 
 std::string SearchTool::description() const {
-  return "Searches documents and returns numbered results with title, url and snippet; open one with "
-         "open_url. "
-         "source: \"local\" (the document index) or \"web\".";
+  return declaration_of("search").description;
 }
 
 Json SearchTool::parameters() const {
-  return Json::parse(R"json({
-    "type": "object",
-    "properties": {
-      "query": {"type": "string", "description": "what to look for"},
-      "top_k": {"type": "integer", "minimum": 1, "maximum": 20, "description": "how many results (default 5)"},
-      "source": {"type": "string", "enum": ["local", "web"], "description": "where to search"}
-    },
-    "required": ["query"]
-  })json");
+  return declaration_of("search").parameters;
 }
 
 agent::ToolResult SearchTool::run(const Json& arguments, const agent::ToolContext& ctx) {

@@ -1,7 +1,8 @@
 // tools: the built-in tools (calculator, search, open_url, http, the code interpreter, MCP tools). Each implements
 // agent::Tool in its own file pair; this header is their one factory, by name, so the CLI and the server build a
-// registry without naming concrete classes. Tools may include agent/ (the Tool interface), sandbox/ (the
-// interpreter) and third-party libraries; they never include apps/.
+// registry without naming concrete classes. Their declarations (description, argument schema) are data under
+// prompts/tools/. Tools may include agent/ (the Tool interface), sandbox/ (the interpreter), prompts/ and
+// third-party libraries; they never include apps/.
 #pragma once
 
 #include <filesystem>
