@@ -1,7 +1,7 @@
-// prompts: the InternLM2 protocol's system prompts and templates, kept as data files in this folder and compiled
-// into the binary as resources (prompts/embed.cmake), so the program needs no files at run time. It owns nothing
-// but the lookup of those texts by relative path; it includes only the standard library, and every other library
-// may include it.
+// prompts: the InternLM2 protocol's system prompts and templates, kept as data files in this folder and
+// compiled into the binary as resources (cmake/embed_files.cmake), so the program needs no files at run time.
+// It owns nothing but the lookup of those texts by relative path; it includes only the standard library, and
+// every other library may include it.
 #pragma once
 
 #include <string>

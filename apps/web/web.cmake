@@ -6,8 +6,9 @@ set(AGENTRT_WEB_CPP ${CMAKE_CURRENT_BINARY_DIR}/web_embedded.cpp)
 add_custom_command(
   OUTPUT ${AGENTRT_WEB_CPP}
   COMMAND ${CMAKE_COMMAND} -DOUT=${AGENTRT_WEB_CPP} -DROOT=${CMAKE_CURRENT_LIST_DIR}
-          "-DFILES=${AGENTRT_WEB_FILES}" -P ${CMAKE_CURRENT_LIST_DIR}/embed_web.cmake
-  DEPENDS ${AGENTRT_WEB_FILES} ${CMAKE_CURRENT_LIST_DIR}/embed_web.cmake
+          -DNAMESPACE=agentrt::server::web_detail -DSTRUCT=WebFile -DTABLE=kWebFiles -DCOUNT=kWebFileCount
+          "-DFILES=${AGENTRT_WEB_FILES}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+  DEPENDS ${AGENTRT_WEB_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
   COMMENT "Embedding apps/web/"
   VERBATIM)
 target_sources(agentrt_apps PRIVATE ${AGENTRT_WEB_CPP})
