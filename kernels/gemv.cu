@@ -116,24 +116,24 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   if (lane == 0) out[j] = swiglu_of(gate, up);
 }
 
+// One row's dot product for rows that are not 16-byte aligned or whose length is not a multiple of 8: lane by
+// lane in bf16 elements. Returns the whole warp's sum.
+__device__ __forceinline__ float scalar_row_dot(const bf16* wrow, const bf16* x, int cols, int lane) {
+  float sum = 0.0f;
+  for (int c = lane; c < cols; c += 32) sum = fmaf(__bfloat162float(wrow[c]), __bfloat162float(x[c]), sum);
+  return detail::warp_sum(sum);
+}
+
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     gemv_swiglu_scalar_kernel(const bf16* __restrict__ w13, const bf16* __restrict__ x,
                               bf16* __restrict__ out, int ff, int cols) {
   const int lane = threadIdx.x & 31;
   const int j = blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
   if (j >= ff) return;
-  const bf16* gate_row = w13 + static_cast<int64_t>(j) * cols;
-  const bf16* up_row = w13 + (static_cast<int64_t>(ff) + j) * cols;
   detail::await_producer();
   detail::release_dependents();
-  float gate = 0.0f, up = 0.0f;
-  for (int c = lane; c < cols; c += 32) {
-    const float xc = __bfloat162float(x[c]);
-    gate = fmaf(__bfloat162float(gate_row[c]), xc, gate);
-    up = fmaf(__bfloat162float(up_row[c]), xc, up);
-  }
-  gate = detail::warp_sum(gate);
-  up = detail::warp_sum(up);
+  const float gate = scalar_row_dot(w13 + static_cast<int64_t>(j) * cols, x, cols, lane);
+  const float up = scalar_row_dot(w13 + (static_cast<int64_t>(ff) + j) * cols, x, cols, lane);
   if (lane == 0) out[j] = swiglu_of(gate, up);
 }
 
@@ -144,12 +144,9 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   const int lane = threadIdx.x & 31;
   const int row = blockIdx.x * kWarpsPerBlock + (threadIdx.x >> 5);
   if (row >= rows) return;
-  const bf16* wrow = w + static_cast<int64_t>(row) * cols;
   detail::await_producer();
   detail::release_dependents();
-  float sum = 0.0f;
-  for (int c = lane; c < cols; c += 32) sum = fmaf(__bfloat162float(wrow[c]), __bfloat162float(x[c]), sum);
-  sum = detail::warp_sum(sum);
+  const float sum = scalar_row_dot(w + static_cast<int64_t>(row) * cols, x, cols, lane);
   if (lane == 0) store(y, row, sum);
 }
 
