@@ -69,6 +69,47 @@ def training_parts(count=1200, seed=9):
     return out
 
 
+# English letter frequencies (per mille), for names that split into the odd pieces an unseen real word does.
+LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
+LETTER_WEIGHTS = [127, 91, 82, 75, 70, 67, 63, 61, 60, 43, 40, 28, 28, 24, 24, 22, 20, 20, 19, 15, 10, 8, 2, 2, 1, 1]
+
+
+def letter_word(rng):
+    """4 to 8 letters drawn by their English frequency, at least one of them a vowel."""
+    while True:
+        word = "".join(rng.choices(LETTERS, weights=LETTER_WEIGHTS, k=rng.randint(4, 8)))
+        if any(v in word for v in "aeiouy"):
+            return word
+
+
+def blend_word(rng):
+    """The front of one real noun and the back of another ("hamdle"): real-looking words no data has seen."""
+    nouns = PARTS[:-HELD_OUT_COUNT] + EXTRA_NOUNS
+    a, b = rng.sample(nouns, 2)
+    return a[: rng.randint(1, len(a) - 1)] + b[rng.randint(1, len(b) - 1):]
+
+
+def fresh_parts(count, seed=10):
+    """`count` parts whose nouns no other data names: letter words and blends (a third of the materials made up
+    too). The copy drills of a third training stage: after two stages the model copied a known name whole but
+    stopped inside an unseen one ("maple ler" for "maple ladder"). No name holds a held-out noun or material."""
+    rng = random.Random(seed)
+    train, held = split_parts()
+    banned = {word for p in held for word in p["name"].split()} - set(MATERIALS)
+    names = {p["name"] for p in training_parts() + held}
+    out = []
+    while len(out) < count:
+        material = rng.choice(MATERIALS + EXTRA_MATERIALS) if rng.random() < 0.67 else letter_word(rng)
+        noun = letter_word(rng) if rng.random() < 0.5 else blend_word(rng)
+        name = f"{material} {noun}"
+        if len(noun) < 4 or any(b in name for b in banned) or name in names or len(name) > 28:
+            continue
+        names.add(name)
+        out.append({"name": name, "file": name.replace(" ", "-") + ".md", "price": rng.randint(3, 99),
+                    "weight": rng.randint(20, 950), "stock": rng.randint(5, 400)})
+    return out
+
+
 def document(part):
     title = part["name"].capitalize()
     return (f"# {title}\n\nThe {part['name']} costs {part['price']} dollars per unit. "

@@ -123,12 +123,12 @@ def fill_results(task, runner):
 TRAIN_PORTS = 120
 
 
-def training_docs(folder, docs):
+def training_docs(folder, docs, extra_parts):
     """A folder with the bundled catalog's documents and those of the training-only parts (catalog.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in docs.glob("*.md"):
         (folder / path.name).write_text(path.read_text())
-    for part in catalog.training_parts():
+    for part in catalog.training_parts() + extra_parts:
         (folder / part["file"]).write_text(catalog.document(part))
     return folder
 
@@ -156,10 +156,10 @@ def held_out_value_in(text, values):
     return next((v for v in values if v in lowered), None)
 
 
-def draw(rng, split, count, ports, parts, skip=frozenset()):
+def draw(rng, split, count, ports, parts, skip=frozenset(), families=None):
     out = []
     while len(out) < count:
-        task = tasks.make_task(rng, split, ports, parts)
+        task = tasks.make_task(rng, split, ports, parts, families)
         if task["task"] not in skip:
             out.append(task)
     return out
@@ -173,7 +173,16 @@ def main():
     ap.add_argument("--eval", type=int, default=240, help="held-out evaluation tasks")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--workers", type=int, default=3, help="tool calls run at the same time")
+    ap.add_argument("--families", help="comma-separated task families to draw (default: all of tasks.FAMILIES)")
+    ap.add_argument("--fresh-parts", type=int, default=0,
+                    help="look-ups name this many parts with unseen nouns (catalog.fresh_parts) instead of the "
+                         "training parts: the copy drills of a third stage")
     args = ap.parse_args()
+    families = args.families.split(",") if args.families else None
+    unknown = sorted(set(families or []) - set(tasks.FAMILIES))
+    if unknown:
+        ap.error(f"unknown families {unknown}; known: {', '.join(tasks.FAMILIES)}")
+    fresh = catalog.fresh_parts(args.fresh_parts) if args.fresh_parts else []
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,16 +192,17 @@ def main():
     datasets.write(out / "eval_workspace", "eval")
     docs = protocol.REPO / "examples" / "automation" / "docs"
     runner = ToolRunner(args.agentrt, docs, out / "workspace")
-    train_runner = ToolRunner(args.agentrt, training_docs(out / "train-docs", docs), out / "workspace")
+    train_runner = ToolRunner(args.agentrt, training_docs(out / "train-docs", docs, fresh),
+                              out / "workspace")
     tools = runner.tools_json()
     (out / "tools.json").write_text(json.dumps(tools, indent=2) + "\n")
     service = ShippingService(service_ports("train", TRAIN_PORTS) + service_ports("eval", 4))
     try:
         train_ports = [p for p in service.ports if p in service_ports("train", TRAIN_PORTS)]
         eval_ports = [p for p in service.ports if p in service_ports("eval", 4)]
-        train, rng, parts = [], random.Random(args.seed), catalog.training_parts()
+        train, rng, parts = [], random.Random(args.seed), fresh or catalog.training_parts()
         while len(train) < args.train:
-            more = draw(rng, "train", args.train - len(train), train_ports, parts)
+            more = draw(rng, "train", args.train - len(train), train_ports, parts, families=families)
             train_runner.prefetch([(tool, params) for t in more for _, tool, params in t["calls"]], args.workers)
             train += [t for t in more if finds_its_parts(t, train_runner)]
         evals = draw(random.Random(args.seed + 1), "eval", args.eval, eval_ports, catalog.split_parts()[1],

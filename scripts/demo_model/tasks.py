@@ -168,11 +168,12 @@ FAMILIES = {"arithmetic": 3, "word_problem": 2, "error_retry": 2, "lookup": 2, "
             "lua_math": 3, "lua_list": 2, "csv_stats": 2, "csv_chart": 2, "http_quote": 2, "ship_chain": 3}
 
 
-def make_task(rng, split, ports, parts):
-    """One task of a family drawn by FAMILIES' weights; `ports` are the shipping service's ports of this split,
-    `parts` the catalog parts its look-ups may name."""
+def make_task(rng, split, ports, parts, families=None):
+    """One task of a family drawn by FAMILIES' weights (among `families` when given); `ports` are the shipping
+    service's ports of this split, `parts` the catalog parts its look-ups may name."""
     import tasks_tools
-    family = rng.choices(list(FAMILIES), weights=list(FAMILIES.values()))[0]
+    names = [f for f in FAMILIES if families is None or f in families]
+    family = rng.choices(names, weights=[FAMILIES[f] for f in names])[0]
     makers = {"arithmetic": arithmetic, "word_problem": word_problem, "error_retry": typo_retry}
     if family in makers:
         return makers[family](rng, split)

@@ -380,6 +380,8 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--extra-data", action="append", default=[],
+                    help="another folder written by gen_data.py whose training conversations join --data's")
     ap.add_argument("--init", help="start from this checkpoint's weights and tokenizer (a second training stage)")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="end after this many steps of the --steps schedule (0: run it all)")
@@ -406,7 +408,8 @@ def main():
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     data = pathlib.Path(args.data)
-    conversations = [json.loads(line) for line in open(data / "train.jsonl", encoding="utf-8")]
+    conversations = [json.loads(line) for folder in [data] + [pathlib.Path(d) for d in args.extra_data]
+                     for line in open(folder / "train.jsonl", encoding="utf-8")]
     t0 = time.time()
     if args.init:
         proto = (pathlib.Path(args.init) / "tokenizer.model").read_bytes()
@@ -474,7 +477,7 @@ def main():
         return {"parameters": n_params, "schedule_steps": args.steps, "steps": step_count, "short_steps": args.short_steps, "mix_full": args.mix_full, "init": args.init,
                 "batch": args.batch,
                 "lr": args.lr, "train_seconds": round(seconds), "final_loss": round(loss_value, 4),
-                "shared_prefix_tokens": P, "conversations": len(conversations), "seed": args.seed,
+                "shared_prefix_tokens": P, "conversations": len(conversations), "extra_data": args.extra_data, "seed": args.seed,
                 "echo": args.echo, "digit_weight": args.digit_weight, "prefix_grad": not args.no_prefix_grad,
                 "threads": args.threads, "torch": torch.__version__}
 

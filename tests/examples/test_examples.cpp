@@ -72,6 +72,47 @@ TEST(DemoModel, TrainingDataIsByteIdenticalToRuntimePrompts) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(DemoModel, FreshPartDrillsLookUpNamesNoOtherDataHolds) {
+  // The third stage's drills (gen_data.py --families --fresh-parts): only the named families, every look-up
+  // of a part from catalog.fresh_parts, and the prompts still byte-identical to the runtime's.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("agentrt-demo-fresh-" + std::to_string(::getpid()));
+  auto r = run_in_source("/usr/bin/python3 scripts/demo_model/gen_data.py --agentrt \"$AGENTRT\" --out '" +
+                         dir.string() + "' --train 12 --eval 2 --families lookup,chain3 --fresh-parts 30");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_in_source(
+      "/usr/bin/python3 - '" + dir.string() +
+      "' 2>&1 <<'EOF'\n"
+      "import json, sys\n"
+      "sys.path.insert(0, 'scripts/demo_model')\n"
+      "import catalog\n"
+      "fresh = {p['name'] for p in catalog.fresh_parts(30)}\n"
+      "known = {p['name'] for p in catalog.training_parts() + catalog.split_parts()[1]}\n"
+      "assert not fresh & known, fresh & known\n"
+      "rows = [json.loads(l) for l in open(sys.argv[1] + '/train.jsonl')]\n"
+      "assert {r['family'] for r in rows} <= {'lookup', 'chain3'}, {r['family'] for r in rows}\n"
+      "for r in rows:\n"
+      "    calls = [json.loads(t.split('<|plugin|>\\n', 1)[1].split('<|action_end|>')[0])\n"
+      "             for t, trained in r['segments'] if trained and '<|plugin|>' in t]\n"
+      "    for c in calls:\n"
+      "        if c['name'] == 'search':\n"
+      "            assert c['parameters']['query'] in fresh, c\n"
+      "print('fresh look-ups ok:', len(rows))\n"
+      "EOF\n");  // run_in_source's own " 2>&1" then stands on a line of its own
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("fresh look-ups ok: 12"), std::string::npos) << r.out;
+  r = run_in_source("/usr/bin/python3 scripts/demo_model/check_render.py --agentrt \"$AGENTRT\" --data '" +
+                    dir.string() + "' --count 12");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("12/12 conversations"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+  const auto bad =
+      run_in_source("/usr/bin/python3 scripts/demo_model/gen_data.py --agentrt \"$AGENTRT\" --out '" +
+                    dir.string() + "' --families lookup,nonsense");
+  EXPECT_NE(bad.status, 0) << bad.out;
+  EXPECT_NE(bad.out.find("unknown families ['nonsense']"), std::string::npos) << bad.out;
+}
+
 TEST(DemoModel, DefaultBackendIsTheDemoModel) {
   // No --model, --endpoint or --script: the bundled demo model runs in process; no --tools: it is offered the
   // four tools it was trained with (models/demo/agentrt.json). It calls the calculator with the task's
@@ -174,19 +215,33 @@ TEST(Examples, AutomationSearchesCalculatesAndAsksTheService) {
   EXPECT_NE(r.out.find("costs " + std::to_string(price) + " dollars", answer), std::string::npos) << r.out;
 }
 
-// A TCP port nobody listens on right now (the system's pick for port 0).
-int free_port() {
+// A TCP socket bound to 127.0.0.1:`port` (0: the system picks), or -1. SO_REUSEADDR as the example's service
+// has it (Python's HTTP server), so that connections of an earlier run in TIME_WAIT do not stop the bind; two
+// listeners on one port are refused all the same.
+int bind_loopback(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  const int reuse = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
   }
+  return fd;
+}
+
+// A TCP port nobody listens on right now (the system's pick for port 0).
+int free_port() {
+  const int fd = bind_loopback(0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  const int port =
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? ntohs(addr.sin_port) : -1;
   ::close(fd);
   return port;
 }
@@ -220,22 +275,13 @@ TEST(Examples, AutomationServiceQuotesWhatTheDocumentsSay) {
 TEST(Examples, AutomationTakesAFreePortWhenItsDefaultIsTaken) {
   // Hold the example's default port (28731, examples/automation/run.sh) for the whole run. If another program
   // holds it already, it is taken either way.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(28731);
-  // As the service does (Python's HTTP server), so that connections of an earlier run in TIME_WAIT do not
-  // stop the bind; two listeners on one port are refused all the same.
-  const int reuse = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
-  const bool held = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0;
+  const int fd = bind_loopback(28731);
+  const bool held = fd >= 0 && ::listen(fd, 1) == 0;
   const auto replies = temp_file("answer.replies.json", "[\"Nothing to ship.\"]");
   const auto r = run_in_source("examples/automation/run.sh --script '" + replies + "'");
   // Asked for by name, a taken port is an error, not a silent switch.
   const auto named = run_in_source("examples/automation/run.sh --port 28731 --script '" + replies + "'");
-  ::close(fd);
+  if (fd >= 0) ::close(fd);
   ASSERT_EQ(r.status, 0) << r.out;
   const std::regex line("== shipping service: http://127\\.0\\.0\\.1:([0-9]+)/quote");
   std::smatch m;
