@@ -113,7 +113,11 @@ void run_synthetic(const SyntheticFlags& f) {
     std::printf("%s\n", agent::py_dumps(registry->plugin_descriptions(), 4).c_str());
     return;
   }
-  if (f.tasks.empty()) throw std::invalid_argument("--tasks FILE is required (or --print-tools)");
+  if (f.tasks.empty())
+    throw std::invalid_argument(
+        "--tasks FILE is required (or --print-tools); the demo model's 240 held-out tasks are "
+        "models/demo/eval_tasks.jsonl, and scripts/demo_model/eval_model.py runs them with the search index, "
+        "CSV files and shipping service they need");
   if (f.out.empty()) throw std::invalid_argument("--out FILE is required");
   if (f.max_tokens <= 0) throw std::invalid_argument("--max-tokens must be positive");
   const auto tasks = read_tasks(f.tasks);

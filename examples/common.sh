@@ -4,7 +4,7 @@
 root=$(cd "$here/../.." && pwd)
 agentrt=${AGENTRT:-$root/build/bin/agentrt}
 if [[ ! -x "$agentrt" ]]; then
-  echo "$(basename "$here"): error: $agentrt not found; build first (make build) or set AGENTRT" >&2
+  echo "$(basename "$here"): error: $agentrt not found; build it first (make demo or make build) or set AGENTRT" >&2
   exit 1
 fi
 

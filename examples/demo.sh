@@ -23,7 +23,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 PY
 }
 
-echo "== AgentRT demo: the bundled demo model (models/demo: a 2M-parameter InternLM2 trained here, on the CPU, on"
+echo "== AgentRT demo: the bundled demo model (models/demo: a 1.4M-parameter InternLM2 trained here, on the CPU, on"
 echo "== synthetic tool use; what it is and is not: models/demo/MODEL_CARD.md) analyses a CSV file and draws a"
 echo "== chart by writing a Lua cell that the sandboxed interpreter runs (examples/data)"
 echo

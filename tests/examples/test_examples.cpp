@@ -173,6 +173,11 @@ TEST(EvalSynthetic, RejectsBadTaskFiles) {
   r = run_cli("eval synthetic --tasks " + temp_file("empty.jsonl", "\n") + " --out /dev/null");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("holds no tasks"), std::string::npos) << r.out;
+  // Without --tasks the error names the held-out set and the script that runs it.
+  r = run_cli("eval synthetic");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--tasks FILE is required"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("scripts/demo_model/eval_model.py"), std::string::npos) << r.out;
 }
 
 std::string read_file(const std::string& path) {
