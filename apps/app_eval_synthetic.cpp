@@ -107,19 +107,22 @@ double ratio(long long part, long long whole) {
 }
 
 void run_synthetic(const SyntheticFlags& f) {
+  // Flags first: building the registry creates the workspace folder, which a bad command line must not leave.
+  if (!f.print_tools) {
+    if (f.tasks.empty())
+      throw std::invalid_argument(
+          "--tasks FILE is required (or --print-tools); the demo model's held-out tasks are "
+          "models/demo/eval_tasks.jsonl, and scripts/demo_model/eval_model.py runs them with the search "
+          "index, CSV files and shipping service they need");
+    if (f.out.empty()) throw std::invalid_argument("--out FILE is required");
+    if (f.max_tokens <= 0) throw std::invalid_argument("--max-tokens must be positive");
+  }
   const ToolFlags tools = f.print_tools ? f.tools : with_trained_tools(f.tools, f.backend);
   auto registry = make_registry(tools);
   if (f.print_tools) {
     std::printf("%s\n", agent::py_dumps(registry->plugin_descriptions(), 4).c_str());
     return;
   }
-  if (f.tasks.empty())
-    throw std::invalid_argument(
-        "--tasks FILE is required (or --print-tools); the demo model's 240 held-out tasks are "
-        "models/demo/eval_tasks.jsonl, and scripts/demo_model/eval_model.py runs them with the search index, "
-        "CSV files and shipping service they need");
-  if (f.out.empty()) throw std::invalid_argument("--out FILE is required");
-  if (f.max_tokens <= 0) throw std::invalid_argument("--max-tokens must be positive");
   const auto tasks = read_tasks(f.tasks);
   auto backend = make_backend(f.backend);
   RecordingBackend recording(*backend);
