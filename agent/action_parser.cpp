@@ -7,8 +7,11 @@
 namespace agentrt::agent {
 namespace {
 
-// Markers recognised in text. <s> and </s> are left out: "</s>" is ordinary HTML, and they matter only as ids.
-bool text_marker(Marker m) { return m != Marker::Bos && m != Marker::Eos; }
+// Markers recognised in text. <s> and </s> are left out: "</s>" is ordinary HTML, and they matter only as
+// ids.
+bool text_marker(Marker m) {
+  return m != Marker::Bos && m != Marker::Eos;
+}
 
 struct Found {
   size_t pos = std::string::npos;
@@ -25,9 +28,9 @@ Found find_first_marker(std::string_view s, size_t from) {
        pos = s.find_first_of(kMarkerFirstBytes, pos + 1)) {
     const std::string_view rest = s.substr(pos);
     for (const auto& sp : kMarkers) {
-      if (!text_marker(sp.marker)) continue;
-      for (std::string_view spelling : {sp.text, sp.unused_text}) {
-        if (!spelling.empty() && rest.starts_with(spelling)) return {pos, spelling.size(), sp.marker};
+      if (!text_marker(sp.token)) continue;
+      for (std::string_view spelling : spellings_of(sp.token)) {
+        if (!spelling.empty() && rest.starts_with(spelling)) return {pos, spelling.size(), sp.token};
       }
     }
   }
@@ -42,8 +45,8 @@ size_t partial_marker_suffix(std::string_view s) {
     if (s[pos] != '<' && s[pos] != '[') continue;
     const std::string_view tail = s.substr(pos);
     for (const auto& sp : kMarkers) {
-      if (!text_marker(sp.marker)) continue;
-      for (std::string_view spelling : {sp.text, sp.unused_text}) {
+      if (!text_marker(sp.token)) continue;
+      for (std::string_view spelling : spellings_of(sp.token)) {
         if (spelling.size() > tail.size() && spelling.starts_with(tail)) return tail.size();
       }
     }
@@ -94,16 +97,18 @@ Action parse_plugin_call(std::string_view raw) {
   }
   auto [start, len] = balanced_object(s);
   if (start == std::string_view::npos) {
-    return invalid(a, "invalid json format: after <|plugin|> write one JSON object "
-                      "{\"name\": \"<tool>\", \"parameters\": {...}}");
+    return invalid(a,
+                   "invalid json format: after <|plugin|> write one JSON object "
+                   "{\"name\": \"<tool>\", \"parameters\": {...}}");
   }
   if (len == std::string_view::npos) {
     return invalid(a, "invalid json format: the JSON object of the call is not closed (missing '}')");
   }
   Json call = Json::parse(s.substr(start, len), nullptr, false);
   if (call.is_discarded()) {
-    return invalid(a, "invalid json format: the call is not valid JSON; write {\"name\": \"<tool>\", "
-                      "\"parameters\": {...}} with double-quoted keys and strings");
+    return invalid(a,
+                   "invalid json format: the call is not valid JSON; write {\"name\": \"<tool>\", "
+                   "\"parameters\": {...}} with double-quoted keys and strings");
   }
   if (!call.contains("name") || !call["name"].is_string() || call["name"].get<std::string>().empty()) {
     return invalid(a, "invalid json format: the call needs a \"name\" naming the tool");
@@ -118,7 +123,8 @@ Action parse_plugin_call(std::string_view raw) {
   if (args.is_string()) {
     // Some models (and OpenAI-style servers) encode the arguments as a JSON string.
     Json decoded = Json::parse(args.get<std::string>(), nullptr, false);
-    if (decoded.is_discarded()) return invalid(a, "invalid json format: \"parameters\" is a string that is not JSON");
+    if (decoded.is_discarded())
+      return invalid(a, "invalid json format: \"parameters\" is a string that is not JSON");
     args = decoded;
   }
   if (args.is_null()) args = Json::object();
@@ -127,7 +133,7 @@ Action parse_plugin_call(std::string_view raw) {
   return a;
 }
 
-Action parse_interpreter_call(std::string_view raw) {
+Action parse_interpreter_call(std::string_view raw, const std::string& missing_code_hint) {
   Action a;
   a.channel = Channel::Interpreter;
   a.name = std::string(kInterpreterToolName);
@@ -148,12 +154,15 @@ Action parse_interpreter_call(std::string_view raw) {
     a.code.pop_back();
   }
   if (trim(a.code).empty()) {
-    return invalid(a, "the interpreter call holds no code; put the code in a ```lua fenced block");
+    return invalid(a, "the interpreter call holds no code; " +
+                          (missing_code_hint.empty() ? std::string("put the code in a fenced code block")
+                                                     : missing_code_hint));
   }
   return a;
 }
 
-ActionParser::ActionParser(MarkerIds marker_ids) : marker_ids_(std::move(marker_ids)) {}
+ActionParser::ActionParser(MarkerIds marker_ids, std::string missing_code_hint)
+    : marker_ids_(std::move(marker_ids)), missing_code_hint_(std::move(missing_code_hint)) {}
 
 void ActionParser::emit_text(std::string_view text, std::vector<ParserEvent>& events) {
   if (text.empty()) return;
@@ -168,8 +177,8 @@ void ActionParser::emit_text(std::string_view text, std::vector<ParserEvent>& ev
       }
       break;
     case State::AfterActionStart:
-      // Text where the channel marker should be: kept (whitespace too, however it was chunked), and once it is
-      // more than whitespace the block is read anyway and reported for its missing channel.
+      // Text where the channel marker should be: kept (whitespace too, however it was chunked), and once it
+      // is more than whitespace the block is read anyway and reported for its missing channel.
       current_.raw += text;
       if (!trim(current_.raw).empty()) state_ = State::InAction;
       break;
@@ -187,12 +196,13 @@ void ActionParser::close_action(bool closed, std::vector<ParserEvent>& events) {
     a = current_;
     a.name.clear();
     a.valid = false;
-    a.error = "invalid action: <|action_start|> must be followed by <|plugin|> (a JSON call) or <|interpreter|> "
-              "(a fenced code block)";
+    a.error =
+        "invalid action: <|action_start|> must be followed by <|plugin|> (a JSON call) or <|interpreter|> "
+        "(a fenced code block)";
   } else if (current_.channel == Channel::Plugin) {
     a = parse_plugin_call(current_.raw);
   } else {
-    a = parse_interpreter_call(current_.raw);
+    a = parse_interpreter_call(current_.raw, missing_code_hint_);
   }
   a.closed = closed;
   reply_.actions.push_back(a);
@@ -283,7 +293,8 @@ std::vector<ParserEvent> ActionParser::feed(const TokenChunk& chunk) {
     size_t specials = 0;
     for (auto id : chunk.ids) specials += marker_ids_.count(id);
     if (specials == 0 || (specials == 1 && chunk.ids.size() == 1)) {
-      // Token ids decide: whatever is held back is plain text, and so is this chunk unless its id is a marker.
+      // Token ids decide: whatever is held back is plain text, and so is this chunk unless its id is a
+      // marker.
       std::string held = std::move(pending_);
       pending_.clear();
       emit_text(held, events);

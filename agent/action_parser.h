@@ -1,8 +1,9 @@
 // The streaming parser of model output (protocol spec §6): separates free text from tool-call blocks
-// `<|action_start|><|plugin|>{json}<|action_end|>` and `<|action_start|><|interpreter|>```code```<|action_end|>`.
-// Markers are decided on token ids where the backend gives them (one id per chunk), and on their text in either
-// spelling (`<|action_start|>` or `[UNUSED_TOKEN_144]`) otherwise. Text is released as soon as it cannot be the
-// start of a marker any more; a call left open when generation ends is closed by the end itself.
+// `<|action_start|><|plugin|>{json}<|action_end|>` and
+// `<|action_start|><|interpreter|>```code```<|action_end|>`. Markers are decided on token ids where the
+// backend gives them (one id per chunk), and on their text in either spelling (`<|action_start|>` or
+// `[UNUSED_TOKEN_144]`) otherwise. Text is released as soon as it cannot be the start of a marker any more; a
+// call left open when generation ends is closed by the end itself.
 #pragma once
 
 #include <string>
@@ -35,11 +36,15 @@ struct ParsedReply {
 
 class ActionParser {
  public:
-  explicit ActionParser(MarkerIds marker_ids = {});
+  // `missing_code_hint`: how to send code, told to an interpreter call that holds none (the interpreter
+  // tool's ChannelPrompt::missing_code_hint; "" for a generic hint).
+  explicit ActionParser(MarkerIds marker_ids = {}, std::string missing_code_hint = "");
 
   // Feeds one streamed chunk; returns the events it completes.
   std::vector<ParserEvent> feed(const TokenChunk& chunk);
-  std::vector<ParserEvent> feed_text(std::string_view text) { return feed(TokenChunk{std::string(text), {}}); }
+  std::vector<ParserEvent> feed_text(std::string_view text) {
+    return feed(TokenChunk{std::string(text), {}});
+  }
   // End of generation: releases held-back text and closes an open call.
   std::vector<ParserEvent> finish();
 
@@ -57,9 +62,10 @@ class ActionParser {
   void close_action(bool closed, std::vector<ParserEvent>& events);
 
   MarkerIds marker_ids_;
+  std::string missing_code_hint_;
   State state_ = State::Text;
-  std::string pending_;       // text not yet classified (may hold the beginning of a marker)
-  Action current_;            // the call block being read
+  std::string pending_;  // text not yet classified (may hold the beginning of a marker)
+  Action current_;       // the call block being read
   bool seen_action_ = false;
   ParsedReply reply_;
 };
@@ -68,6 +74,7 @@ class ActionParser {
 // "arguments", string-encoded arguments, trailing text ignored; invalid → valid=false with the reason.
 Action parse_plugin_call(std::string_view raw);
 // Builds an Action from the raw text of an interpreter block: a fenced code block of any label, or bare code.
-Action parse_interpreter_call(std::string_view raw);
+// A block without code is invalid; its error ends with `missing_code_hint` (or a generic hint when empty).
+Action parse_interpreter_call(std::string_view raw, const std::string& missing_code_hint = "");
 
 }  // namespace agentrt::agent

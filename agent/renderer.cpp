@@ -54,10 +54,13 @@ std::string channel_of_call(const std::vector<Message>& messages, size_t upto, c
 Flavor flavor_from_string(std::string_view text) {
   if (text == "internlm2") return Flavor::InternLM2;
   if (text == "lmdeploy") return Flavor::LMDeploy;
-  throw std::invalid_argument("unknown prompt flavour '" + std::string(text) + "' (expected internlm2 or lmdeploy)");
+  throw std::invalid_argument("unknown prompt flavour '" + std::string(text) +
+                              "' (expected internlm2 or lmdeploy)");
 }
 
-std::string_view to_string(Flavor flavor) { return flavor == Flavor::InternLM2 ? "internlm2" : "lmdeploy"; }
+std::string_view to_string(Flavor flavor) {
+  return flavor == Flavor::InternLM2 ? "internlm2" : "lmdeploy";
+}
 
 Json normalize_tool_descriptions(const Json& tools) {
   if (tools.is_null()) return Json::array();
@@ -79,7 +82,8 @@ Json normalize_tool_descriptions(const Json& tools) {
       throw std::invalid_argument(where + " needs a non-empty string \"name\"");
     }
     if (fn->contains("parameters") && !(*fn)["parameters"].is_object() && !(*fn)["parameters"].is_array()) {
-      throw std::invalid_argument(where + ".parameters must be a JSON schema object or a Lagent parameter list");
+      throw std::invalid_argument(where +
+                                  ".parameters must be a JSON schema object or a Lagent parameter list");
     }
     out.push_back(*fn);
   }
@@ -90,7 +94,7 @@ std::string render_call_json(const Action& action) {
   return py_dumps(Json{{"name", action.name}, {"parameters", action.arguments}});
 }
 
-std::string render_action(const Action& action) {
+std::string render_action(const Action& action, std::string_view default_fence) {
   std::string out(text_of(Marker::ActionStart));
   if (action.channel == Channel::Plugin) {
     out += text_of(Marker::Plugin);
@@ -100,7 +104,9 @@ std::string render_action(const Action& action) {
   }
   out += text_of(Marker::Interpreter);
   if (!action.raw.empty()) return out + action.raw;
-  out += "\n```" + (action.language.empty() ? std::string("lua") : action.language) + "\n" + action.code;
+  out += "\n```";
+  out += action.language.empty() ? default_fence : std::string_view(action.language);
+  out += "\n" + action.code;
   if (action.code.empty() || action.code.back() != '\n') out += "\n";
   out += "```";
   return out;
@@ -110,7 +116,8 @@ std::string render_prompt(const std::vector<Message>& messages, const RenderOpti
   const bool lmdeploy = options.flavor == Flavor::LMDeploy;
   std::string out;
 
-  // Declarations go after the leading system turns (lmdeploy: after the first message when it is a system one).
+  // Declarations go after the leading system turns (lmdeploy: after the first message when it is a system
+  // one).
   size_t insert_at = 0;
   if (lmdeploy) {
     insert_at = !messages.empty() && messages[0].role == Role::System ? 1 : 0;
@@ -128,7 +135,8 @@ std::string render_prompt(const std::vector<Message>& messages, const RenderOpti
     if (!options.interpreter_prompt.empty()) {
       append_turn(out, "system", text_of(Marker::Interpreter), options.interpreter_prompt);
     }
-    if (!options.tools.empty()) append_turn(out, "system", text_of(Marker::Plugin), tools_turn_content(options));
+    if (!options.tools.empty())
+      append_turn(out, "system", text_of(Marker::Plugin), tools_turn_content(options));
   };
 
   for (size_t i = 0; i <= messages.size(); ++i) {
@@ -149,7 +157,7 @@ std::string render_prompt(const std::vector<Message>& messages, const RenderOpti
       case Role::Assistant: {
         std::string content = m.content;
         for (const auto& a : m.actions) {
-          content += render_action(a);
+          content += render_action(a, options.interpreter_fence);
           content += text_of(Marker::ActionEnd);
           if (!lmdeploy) content += "\n";
         }

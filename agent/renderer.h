@@ -1,7 +1,9 @@
 // Renders a conversation into InternLM2 prompt text (protocol spec §2–§5), in one of two flavours:
-//   internlm2 (default): chat_format.md + Lagent: tool list as json.dumps(indent=4), calls in history followed by
+//   internlm2 (default): chat_format.md + Lagent: tool list as json.dumps(indent=4), calls in history
+//   followed by
 //                        "<|action_end|>\n<|im_end|>", tool results as "environment name=<|plugin|>".
-//   lmdeploy:            lmdeploy's internlm2 template: compact tool JSON, "<|action_end|><|im_end|>", OpenAI tool
+//   lmdeploy:            lmdeploy's internlm2 template: compact tool JSON, "<|action_end|><|im_end|>", OpenAI
+//   tool
 //                        results as a bare "environment" turn, a meta instruction when no system turn leads.
 // The output never contains <s>: backends that tokenize add BOS themselves.
 #pragma once
@@ -22,10 +24,14 @@ struct RenderOptions {
   bool add_generation_prompt = true;  // end with "<|im_start|>assistant\n"
   // Plugin tools to declare (any accepted shape, see normalize_tool_descriptions). Empty: no tools turn.
   Json tools = Json::array();
-  // Text of the plugin system turn; "{tools}" is replaced by the tool JSON. Empty: the bare JSON list (spec §3).
+  // Text of the plugin system turn; "{tools}" is replaced by the tool JSON. Empty: the bare JSON list (spec
+  // §3).
   std::string plugin_template;
   // Content of a "system name=<|interpreter|>" turn declaring the code interpreter. Empty: none.
   std::string interpreter_prompt;
+  // Fence label of an interpreter call rendered from its code when the call names none (the interpreter
+  // tool's ChannelPrompt::fence_language).
+  std::string interpreter_fence;
   // lmdeploy flavour: the system text used when the conversation does not start with a system turn.
   // Unset: prompts/lmdeploy/meta_instruction.txt.
   std::optional<std::string> meta_instruction;
@@ -41,8 +47,10 @@ Json normalize_tool_descriptions(const Json& tools);
 // The JSON text of one call as the model writes it: {"name": ..., "parameters": {...}}.
 std::string render_call_json(const Action& action);
 
-// The text of an action block without the closing tags: "<|action_start|><|plugin|>\n{...}".
-std::string render_action(const Action& action);
+// The text of an action block without the closing tags: "<|action_start|><|plugin|>\n{...}". An interpreter
+// call kept as the model wrote it is rendered as written; one built from code gets a fence labelled with its
+// language, else `default_fence`.
+std::string render_action(const Action& action, std::string_view default_fence = "");
 
 std::string render_prompt(const std::vector<Message>& messages, const RenderOptions& options);
 

@@ -64,19 +64,25 @@ std::string Session::render_next_prompt() const {
     ro.tools = tools_.plugin_descriptions();
     ro.plugin_template = prompt_text("system/plugin");
   }
-  if (tools_.has_interpreter()) ro.interpreter_prompt = prompt_text("system/interpreter");
+  if (const auto prompt = interpreter_prompt()) {
+    ro.interpreter_prompt = prompt->system_prompt;
+    ro.interpreter_fence = prompt->fence_language;
+  }
   return render_prompt(history_, ro);
 }
 
+std::optional<ChannelPrompt> Session::interpreter_prompt() const {
+  const auto tool = tools_.interpreter();
+  if (!tool) return std::nullopt;
+  return tool->channel_prompt(options_.language);
+}
+
 Session::Turn Session::generate_turn(const RunObserver& observer) {
-  ActionParser parser(backend_.marker_ids());
+  const auto channel = interpreter_prompt();
+  ActionParser parser(backend_.marker_ids(), channel ? channel->missing_code_hint : "");
   GenerationParams params = options_.generation;
-  for (const auto& [id, marker] : backend_.marker_ids()) {
-    if (marker == Marker::ImEnd || marker == Marker::Eos) params.stop_ids.push_back(id);
-  }
+  add_end_of_turn_stops(params.stop, params.stop_ids, backend_.marker_ids());
   if (options_.constrain_tools && tools_.has_plugins()) params.constrain_tools = tools_.plugin_descriptions();
-  params.stop.push_back(std::string(text_of(Marker::ImEnd)));
-  params.stop.push_back(std::string(spelling(Marker::ImEnd).unused_text));
 
   auto deliver = [&](const std::vector<ParserEvent>& events) {
     for (const auto& e : events) {
@@ -101,8 +107,8 @@ RunResult Session::run(const std::string& task, const RunObserver& observer) {
 
   try {
     if (history_.empty()) {
-      const std::string system = options_.system_prompt.has_value() ? *options_.system_prompt
-                                                                    : prompt_text("system/agent");
+      const std::string system =
+          options_.system_prompt.has_value() ? *options_.system_prompt : prompt_text("system/agent");
       if (!system.empty()) history_.push_back({Role::System, "", system, {}, ""});
     }
     history_.push_back({Role::User, "", task, {}, ""});
@@ -147,8 +153,8 @@ RunResult Session::run(const std::string& task, const RunObserver& observer) {
       last_failed = false;
       for (const auto& action : assistant.actions) {
         if (cancelled_) break;
-        tracer.emit(trace_kind::kSelect, {{"tool", action.name}, {"channel", to_string(action.channel)},
-                                          {"call_id", action.id}});
+        tracer.emit(trace_kind::kSelect,
+                    {{"tool", action.name}, {"channel", to_string(action.channel)}, {"call_id", action.id}});
         tracer.emit(trace_kind::kArguments, action_arguments_for_trace(action));
         if (observer.on_action) observer.on_action(action);
 
@@ -167,7 +173,8 @@ RunResult Session::run(const std::string& task, const RunObserver& observer) {
         obs["latency_ms"] = static_cast<long long>(latency.count());
         tracer.emit(trace_kind::kObservation, obs);
         if (observer.on_result) observer.on_result(action, r);
-        history_.push_back({Role::Environment, std::string(to_string(action.channel)), r.text, {}, action.id});
+        history_.push_back(
+            {Role::Environment, std::string(to_string(action.channel)), r.text, {}, action.id});
         last_failed = last_failed || !r.ok;
       }
     }

@@ -1,7 +1,7 @@
 // The planner loop of one conversation (architecture.md, "Data flow of one agent run"): keeps the history,
-// renders it, streams the model's reply through the action parser, dispatches each call through the registry in
-// order, feeds every result back as an environment turn, and repeats until a reply without a call or until the
-// turns run out (then one last turn asks the model to answer from what it has). Every step is traced.
+// renders it, streams the model's reply through the action parser, dispatches each call through the registry
+// in order, feeds every result back as an environment turn, and repeats until a reply without a call or until
+// the turns run out (then one last turn asks the model to answer from what it has). Every step is traced.
 #pragma once
 
 #include <atomic>
@@ -22,9 +22,9 @@ namespace agentrt::agent {
 struct SessionOptions {
   Flavor flavor = Flavor::InternLM2;
   int max_turns = 8;
-  bool plan_first = false;     // first ask for a T-Eval style plan: a JSON list of {"id","name","args"} steps
+  bool plan_first = false;  // first ask for a T-Eval style plan: a JSON list of {"id","name","args"} steps
   bool constrain_tools = false;  // ask the backend to make plugin calls valid by construction (local engine)
-  std::string language = "en";  // "en" | "zh": which of the prompts/ texts the model reads
+  std::string language = "en";   // "en" | "zh": which of the prompts/ texts the model reads
   // The general system turn. Unset: prompts/system/agent.<language>.txt; empty: none.
   std::optional<std::string> system_prompt;
   GenerationParams generation;
@@ -34,8 +34,8 @@ struct SessionOptions {
 
 // Live view of a run for a user interface; every member is optional.
 struct RunObserver {
-  std::function<void(std::string_view text)> on_text;                          // model text as it streams
-  std::function<void(const Action& action)> on_action;                         // a call, before it runs
+  std::function<void(std::string_view text)> on_text;   // model text as it streams
+  std::function<void(const Action& action)> on_action;  // a call, before it runs
   std::function<void(const Action& action, const ToolResult& result)> on_result;
   std::function<void(const Json& plan)> on_plan;
 };
@@ -43,12 +43,12 @@ struct RunObserver {
 struct RunResult {
   std::string run_id;
   std::string answer;
-  int turns = 0;               // model turns used, the forced last one included
+  int turns = 0;  // model turns used, the forced last one included
   int tool_calls = 0;
   bool forced_answer = false;  // the turns ran out and the model was asked to answer
   bool cancelled = false;
-  std::string error;           // set when the backend failed; the history holds what happened before
-  Json plan;                   // plan-first mode: the parsed steps (or null)
+  std::string error;  // set when the backend failed; the history holds what happened before
+  Json plan;          // plan-first mode: the parsed steps (or null)
 };
 
 class Session {
@@ -76,6 +76,8 @@ class Session {
   };
   Turn generate_turn(const RunObserver& observer);
   std::string prompt_text(std::string_view name) const;
+  // What the registry's interpreter tool says of its channel in this session's language (none without one).
+  std::optional<ChannelPrompt> interpreter_prompt() const;
 
   LLMBackend& backend_;
   const ToolRegistry& tools_;

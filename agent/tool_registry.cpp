@@ -25,10 +25,12 @@ std::string parameter_summary(const Json& schema) {
   for (auto it = schema["properties"].begin(); it != schema["properties"].end(); ++it) {
     if (!out.empty()) out += ", ";
     out += it.key();
-    std::string type = it.value().is_object() && it.value().contains("type") ? py_dumps(it.value()["type"]) : "";
+    std::string type =
+        it.value().is_object() && it.value().contains("type") ? py_dumps(it.value()["type"]) : "";
     if (type.size() >= 2 && type.front() == '"') type = type.substr(1, type.size() - 2);
     bool req = std::find(required.begin(), required.end(), it.key()) != required.end();
-    if (!type.empty() || req) out += " (" + type + (req ? (type.empty() ? "required" : ", required") : "") + ")";
+    if (!type.empty() || req)
+      out += " (" + type + (req ? (type.empty() ? "required" : ", required") : "") + ")";
   }
   return out.empty() ? "no arguments" : out;
 }
@@ -67,7 +69,8 @@ void ToolRegistry::add(std::shared_ptr<Tool> tool) {
   if (name.empty()) throw std::invalid_argument("a tool needs a non-empty name");
   if (find(name)) throw std::invalid_argument("a tool named '" + name + "' is already registered");
   if (tool->channel() == Channel::Interpreter && has_interpreter()) {
-    throw std::invalid_argument("only one interpreter tool can be registered ('" + name + "' is a second one)");
+    throw std::invalid_argument("only one interpreter tool can be registered ('" + name +
+                                "' is a second one)");
   }
   std::string why;
   if (!is_object_schema(tool->parameters(), &why)) {
@@ -83,13 +86,19 @@ std::shared_ptr<Tool> ToolRegistry::find(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<std::shared_ptr<Tool>> ToolRegistry::tools() const { return tools_; }
+std::vector<std::shared_ptr<Tool>> ToolRegistry::tools() const {
+  return tools_;
+}
+
+std::shared_ptr<Tool> ToolRegistry::interpreter() const {
+  for (const auto& t : tools_) {
+    if (t->channel() == Channel::Interpreter) return t;
+  }
+  return nullptr;
+}
 
 bool ToolRegistry::has_interpreter() const {
-  for (const auto& t : tools_) {
-    if (t->channel() == Channel::Interpreter) return true;
-  }
-  return false;
+  return interpreter() != nullptr;
 }
 
 bool ToolRegistry::has_plugins() const {
@@ -125,7 +134,9 @@ ToolResult ToolRegistry::dispatch(const Action& action, const ToolContext& ctx) 
     for (const auto& t : tools_) {
       if (t->channel() == Channel::Interpreter) tool = t;
     }
-    if (!tool) return ToolResult::failure("The code interpreter is not available in this session; use the listed tools.");
+    if (!tool)
+      return ToolResult::failure(
+          "The code interpreter is not available in this session; use the listed tools.");
   } else {
     tool = find(action.name);
     if (!tool || tool->channel() != Channel::Plugin) {
@@ -133,7 +144,8 @@ ToolResult ToolRegistry::dispatch(const Action& action, const ToolContext& ctx) 
       for (const auto& t : tools_) {
         if (t->channel() == Channel::Plugin) names += (names.empty() ? "" : ", ") + t->name();
       }
-      return ToolResult::failure(std::string(call_error::kUnknownTool) + " There is no tool named '" + action.name +
+      return ToolResult::failure(std::string(call_error::kUnknownTool) + " There is no tool named '" +
+                                 action.name +
                                  "'; the available tools are: " + (names.empty() ? "none" : names) + ".");
     }
   }
@@ -180,7 +192,8 @@ ToolResult ToolRegistry::dispatch(const Action& action, const ToolContext& ctx) 
   if (!finished) {
     lock.unlock();
     worker.detach();
-    return ToolResult::failure("tool '" + tool->name() + "' timed out after " + std::to_string(timeout.count()) +
+    return ToolResult::failure("tool '" + tool->name() + "' timed out after " +
+                               std::to_string(timeout.count()) +
                                " ms and was abandoned; try a simpler request.");
   }
   ToolResult result = std::move(shared->result);

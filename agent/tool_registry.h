@@ -29,8 +29,11 @@ class ToolRegistry {
   std::shared_ptr<Tool> find(std::string_view name) const;
   std::vector<std::shared_ptr<Tool>> tools() const;
   bool has_interpreter() const;
+  // The tool of the interpreter channel (at most one is registered), or null.
+  std::shared_ptr<Tool> interpreter() const;
   bool has_plugins() const;
-  // OpenAI-style descriptions of the plugin tools, for the system turn: [{"name","description","parameters"}].
+  // OpenAI-style descriptions of the plugin tools, for the system turn:
+  // [{"name","description","parameters"}].
   Json plugin_descriptions() const;
 
   // Per-tool deadline override (otherwise the tool's default_timeout()).

@@ -9,9 +9,9 @@
 #include <iterator>
 #include <sstream>
 
-#include "agent/backend_local.h"
-#include "agent/backend_remote.h"
-#include "agent/backend_scripted.h"
+#include "agent/backends/backend_local.h"
+#include "agent/backends/backend_remote.h"
+#include "agent/backends/backend_scripted.h"
 #include "tools/mcp_tool.h"
 
 namespace agentrt::apps {

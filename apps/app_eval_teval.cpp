@@ -6,10 +6,10 @@
 #include <memory>
 
 #include "agent/renderer.h"
-#include "agent/teval_data.h"
-#include "agent/teval_runner.h"
 #include "apps/app_common.h"
 #include "apps/app_eval_registry.h"
+#include "eval/teval_data.h"
+#include "eval/teval_runner.h"
 
 namespace agentrt::apps {
 namespace {
@@ -45,9 +45,9 @@ std::string metric_line(const Json& metrics) {
 
 void run_teval(const TevalFlags& f) {
   if (f.max_tokens <= 0) throw std::invalid_argument("--max-tokens must be positive");
-  std::optional<agent::teval::DataKind> kind;
+  std::optional<eval::teval::DataKind> kind;
   if (!f.kind.empty()) {
-    kind = agent::teval::kind_from_name(f.kind);
+    kind = eval::teval::kind_from_name(f.kind);
     if (!kind) {
       throw std::invalid_argument(
           "--kind '" + f.kind +
@@ -56,31 +56,31 @@ void run_teval(const TevalFlags& f) {
     }
   }
   // Read and check every file before the first generation, so bad data fails fast.
-  std::vector<agent::teval::Dataset> datasets;
-  for (const auto& path : f.data) datasets.push_back(agent::teval::read_dataset(path, kind));
+  std::vector<eval::teval::Dataset> datasets;
+  for (const auto& path : f.data) datasets.push_back(eval::teval::read_dataset(path, kind));
   auto backend = make_backend(f.backend);
 
-  agent::teval::RunOptions options;
+  eval::teval::RunOptions options;
   options.flavor = agent::flavor_from_string(f.flavor);
   options.limit = f.limit;
   options.generation.max_tokens = f.max_tokens;
-  std::vector<agent::teval::FileResult> files;
+  std::vector<eval::teval::FileResult> files;
   std::string failure;
   for (const auto& data : datasets) {
     const size_t total = f.limit == 0 ? data.samples.size() : std::min(f.limit, data.samples.size());
-    const auto progress = [&](const agent::teval::FileResult& file, const agent::teval::SampleResult& s) {
+    const auto progress = [&](const eval::teval::FileResult& file, const eval::teval::SampleResult& s) {
       if (f.quiet) return;
       std::fprintf(stderr, "[%s %zu/%zu] %s %s\n", file.kind.result_key().c_str(), file.samples.size(), total,
                    s.id.c_str(), metric_line(s.score.metrics).c_str());
     };
-    files.push_back(agent::teval::run_file(data, *backend, options, progress));
+    files.push_back(eval::teval::run_file(data, *backend, options, progress));
     if (!files.back().error.empty()) {
       failure = data.source + ": " + files.back().error;
       break;
     }
   }
-  const Json summary = agent::teval::summary_json(files, backend->name());
-  const Json report = Json{{"summary", summary}, {"results", agent::teval::results_json(files)}};
+  const Json summary = eval::teval::summary_json(files, backend->name());
+  const Json report = Json{{"summary", summary}, {"results", eval::teval::results_json(files)}};
   write_file(f.out, report.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
   const std::string text = summary.dump(2, ' ', false, Json::error_handler_t::replace);
   std::printf("%s\n", text.c_str());

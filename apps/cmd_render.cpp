@@ -5,7 +5,6 @@
 #include "agent/renderer.h"
 #include "apps/app_common.h"
 #include "apps/command.h"
-#include "prompts/prompts.h"
 
 namespace agentrt::apps {
 namespace {
@@ -23,7 +22,8 @@ struct RenderFlags {
 const CommandRegistrar reg(20, [](CLI::App& app) {
   auto f = std::make_shared<RenderFlags>();
   auto* cmd = app.add_subcommand("render", "Print the InternLM2 prompt of a conversation, byte for byte");
-  cmd->add_option("--messages", f->messages, "JSON list of messages (OpenAI style or role/name/content); - for stdin")
+  cmd->add_option("--messages", f->messages,
+                  "JSON list of messages (OpenAI style or role/name/content); - for stdin")
       ->required();
   cmd->add_option("--tools", f->tools, "JSON list of tool descriptions (OpenAI or Lagent shape)");
   cmd->add_option("--flavor", f->flavor, "internlm2 or lmdeploy")
@@ -31,16 +31,22 @@ const CommandRegistrar reg(20, [](CLI::App& app) {
       ->check(CLI::IsMember({"internlm2", "lmdeploy"}));
   cmd->add_option("--plugin-template", f->plugin_template,
                   "Text of the tools turn with {tools} for the JSON (default: the bare JSON list)");
-  cmd->add_flag("--interpreter", f->interpreter, "Declare the code interpreter with our interpreter system prompt");
-  cmd->add_option("--lang", f->lang, "Language of the interpreter prompt: en or zh")->check(CLI::IsMember({"en", "zh"}));
-  cmd->add_flag("--no-generation-prompt", f->no_generation_prompt, "Do not end with <|im_start|>assistant\\n");
+  cmd->add_flag("--interpreter", f->interpreter,
+                "Declare the code interpreter with our interpreter system prompt");
+  cmd->add_option("--lang", f->lang, "Language of the interpreter prompt: en or zh")
+      ->check(CLI::IsMember({"en", "zh"}));
+  cmd->add_flag("--no-generation-prompt", f->no_generation_prompt,
+                "Do not end with <|im_start|>assistant\\n");
   cmd->callback([f] {
     agent::RenderOptions opts;
     opts.flavor = agent::flavor_from_string(f->flavor);
     opts.add_generation_prompt = !f->no_generation_prompt;
     if (!f->tools.empty()) opts.tools = read_json_file(f->tools);
     opts.plugin_template = f->plugin_template;
-    if (f->interpreter) opts.interpreter_prompt = std::string(prompts::get("system/interpreter." + f->lang + ".txt"));
+    if (f->interpreter) {
+      const auto channel = tools::make_tool("interpreter", {})->channel_prompt(f->lang);
+      if (channel) opts.interpreter_prompt = channel->system_prompt;
+    }
     const auto messages = agent::messages_from_json(read_json_file(f->messages));
     const std::string prompt = agent::render_prompt(messages, opts);
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);

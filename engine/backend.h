@@ -1,4 +1,4 @@
-// The compute interface every backend implements (CPU now, CUDA next): run tokens through the model against a
+// The compute interface every backend implements (cpu/ and cuda/): run tokens through the model against a
 // per-sequence KV cache and produce logits. Backends own their weights' device copies and their caches'
 // memory; callers see caches only as handles.
 //
@@ -11,8 +11,8 @@
 //      0..blocks-1; the backend never allocates or frees blocks itself: engine/serving/block_allocator.h
 //      does.
 //   2. new_paged_cache(store): a PagedKvCache over that store. Its block table is written by the serving
-//   engine
-//      before each forward pass; position p lives in slot p % block_tokens of block table[p / block_tokens].
+//      engine before each forward pass; position p lives in slot p % block_tokens of block
+//      table[p / block_tokens].
 //      The backend writes K/V only at positions >= length() (so blocks wholly below length(), which may be
 //      shared with other sequences through the prefix cache, are only ever read), and reads every position
 //      < the new length through the table.

@@ -7,24 +7,13 @@
 #include <sentencepiece_processor.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/special_tokens.h"
+
 namespace agentrt::engine {
 namespace {
 
 constexpr std::string_view kSpaceMarker = "\xe2\x96\x81";  // U+2581, sentencepiece's word-boundary symbol
 constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
-
-// InternLM2's six protocol tokens: readable name and raw sentencepiece piece (spec §1).
-struct DefaultSpecial {
-  const char* name;
-  const char* piece;
-  int32_t internlm2_id;
-};
-constexpr DefaultSpecial kInternLM2Specials[] = {
-    {"<|plugin|>", "[UNUSED_TOKEN_141]", 92538},     {"<|interpreter|>", "[UNUSED_TOKEN_142]", 92539},
-    {"<|action_end|>", "[UNUSED_TOKEN_143]", 92540}, {"<|action_start|>", "[UNUSED_TOKEN_144]", 92541},
-    {"<|im_end|>", "[UNUSED_TOKEN_145]", 92542},     {"<|im_start|>", "[UNUSED_TOKEN_146]", 92543},
-};
-constexpr int kInternLM2Vocab = 92544;
 
 enum class Utf8 { Complete, Incomplete, Invalid };
 
@@ -195,12 +184,14 @@ void Tokenizer::finish_setup(const std::filesystem::path& config_file) {
     add_special(sp_->unk_id(), "<unk>");
     add_special(bos_id_, "<s>");
     add_special(eos_id_, "</s>");
-    for (const auto& s : kInternLM2Specials) {
+    // Without a config: the protocol's added tokens by their sentencepiece pieces, or by InternLM2's ids.
+    for (const auto& s : kProtocolTokens) {
+      if (s.piece.empty()) continue;  // <s> and </s>: sentencepiece's own, added above
       const int piece_id = sp_->PieceToId(s.piece);
       if (piece_id != sp_->unk_id() && piece_id >= 0) {
-        add_special(piece_id, s.name);
-      } else if (n == kInternLM2Vocab) {
-        add_special(s.internlm2_id, s.name);
+        add_special(piece_id, std::string(s.text));
+      } else if (n == kInternLM2VocabSize) {
+        add_special(s.internlm2_id, std::string(s.text));
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "engine/tokenizer_trainer.h"
 
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -8,6 +9,8 @@
 
 #include <sentencepiece_trainer.h>
 #include <nlohmann/json.hpp>
+
+#include "engine/special_tokens.h"
 
 namespace agentrt::engine {
 namespace {
@@ -60,20 +63,13 @@ void append_piece(std::string& model, const std::string& piece, PieceType type) 
   model += message;
 }
 
-struct Special {
-  const char* piece;
-  const char* name;
-};
-constexpr Special kSpecials[] = {
-    {"[UNUSED_TOKEN_141]", "<|plugin|>"},     {"[UNUSED_TOKEN_142]", "<|interpreter|>"},
-    {"[UNUSED_TOKEN_143]", "<|action_end|>"}, {"[UNUSED_TOKEN_144]", "<|action_start|>"},
-    {"[UNUSED_TOKEN_145]", "<|im_end|>"},     {"[UNUSED_TOKEN_146]", "<|im_start|>"},
-};
+// The protocol's added tokens, in the order of InternLM2's vocabulary: they take the last ids.
+constexpr std::span<const ProtocolTokenSpelling> kAdded(kProtocolTokens.data(), kAddedProtocolTokenCount);
 
 }  // namespace
 
 void write_trained_tokenizer(const std::filesystem::path& dir, int vocab_size) {
-  constexpr int kSpecialCount = 6;
+  constexpr int kSpecialCount = static_cast<int>(kAdded.size());
   constexpr int kTinyLimit = 1000;
   if (vocab_size < 512) throw std::invalid_argument("make-model: vocab_size must be at least 512");
   // The corpus is small: a large vocabulary gets a few thousand trained pieces and unused padding.
@@ -97,7 +93,7 @@ void write_trained_tokenizer(const std::filesystem::path& dir, int vocab_size) {
   if (!status.ok()) throw std::runtime_error("make-model: tokenizer training failed: " + status.ToString());
   for (int id = trained; id < vocab_size - kSpecialCount; ++id)
     append_piece(model, "<pad_" + std::to_string(id) + ">", kUnused);
-  for (const auto& s : kSpecials) append_piece(model, s.piece, kUserDefined);
+  for (const auto& s : kAdded) append_piece(model, std::string(s.piece), kUserDefined);
 
   std::filesystem::create_directories(dir);
   {
@@ -114,13 +110,15 @@ void write_trained_tokenizer(const std::filesystem::path& dir, int vocab_size) {
   added["1"] = entry("<s>");
   added["2"] = entry("</s>");
   for (int i = 0; i < kSpecialCount; ++i)
-    added[std::to_string(vocab_size - kSpecialCount + i)] = entry(kSpecials[i].name);
+    added[std::to_string(vocab_size - kSpecialCount + i)] = entry(std::string(kAdded[i].text));
+  // HF lists them in the reverse of vocabulary order (<|im_start|> first), as InternLM2's own config does.
+  nlohmann::ordered_json additional = nlohmann::ordered_json::array();
+  for (auto it = kAdded.rbegin(); it != kAdded.rend(); ++it) additional.push_back(std::string(it->text));
   nlohmann::ordered_json config{
       {"add_bos_token", true},
       {"add_eos_token", false},
       {"added_tokens_decoder", added},
-      {"additional_special_tokens",
-       {"<|im_start|>", "<|im_end|>", "<|action_start|>", "<|action_end|>", "<|interpreter|>", "<|plugin|>"}},
+      {"additional_special_tokens", additional},
       {"bos_token", "<s>"},
       {"clean_up_tokenization_spaces", false},
       {"eos_token", "</s>"},

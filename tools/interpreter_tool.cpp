@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "prompts/prompts.h"
 #include "tools/tool_declaration.h"
 
 namespace agentrt::tools {
@@ -31,6 +32,14 @@ Json to_agent_json(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+std::optional<agent::ChannelPrompt> InterpreterTool::channel_prompt(std::string_view language) const {
+  return agent::ChannelPrompt{
+      std::string(prompts::get("system/interpreter." + std::string(language) + ".txt")),
+      "lua",
+      "put the code in a ```lua fenced block",
+  };
+}
 
 bool looks_like_python(std::string_view code) {
   static const std::regex patterns[] = {

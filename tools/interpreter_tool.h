@@ -37,6 +37,8 @@ class InterpreterTool : public agent::Tool {
   std::string description() const override;
   Json parameters() const override;
   agent::Channel channel() const override { return agent::Channel::Interpreter; }
+  // The Lua interpreter's system prompt (prompts/system/interpreter.<language>.txt), ```lua fences.
+  std::optional<agent::ChannelPrompt> channel_prompt(std::string_view language) const override;
   // The cell's own limit plus the time to start a worker.
   std::chrono::milliseconds default_timeout() const override;
   agent::ToolResult run(const Json& arguments, const agent::ToolContext& ctx) override;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/backend_local.h"
+#include "agent/backends/backend_local.h"
 #include "apps/server/served_model.h"
 
 namespace agentrt::server {

@@ -290,11 +290,7 @@ agent::GenerationParams chat_generation_params(const ChatRequest& request, const
       }
     }
   }
-  for (const auto& [id, marker] : marker_ids) {
-    if (marker == agent::Marker::ImEnd || marker == agent::Marker::Eos) p.stop_ids.push_back(id);
-  }
-  p.stop.push_back(std::string(agent::text_of(agent::Marker::ImEnd)));
-  p.stop.push_back(std::string(agent::spelling(agent::Marker::ImEnd).unused_text));
+  agent::add_end_of_turn_stops(p.stop, p.stop_ids, marker_ids);
   return p;
 }
 

@@ -1,5 +1,13 @@
 # The CUDA backend joins agentrt_engine (included from engine/CMakeLists.txt when AGENTRT_CUDA is on).
-file(GLOB ENGINE_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
+set(ENGINE_CUDA_SOURCES
+    cuda_backend.cpp
+    cuda_bench.cpp
+    cuda_error.cpp
+    cuda_plan.cpp
+    cuda_weights.cpp
+    kv_blocks.cpp
+    kv_pool.cpp)
+list(TRANSFORM ENGINE_CUDA_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 target_sources(agentrt_engine PRIVATE ${ENGINE_CUDA_SOURCES})
 target_link_libraries(agentrt_engine PUBLIC agentrt_kernels CUDA::cudart CUDA::cublas CUDA::cublasLt)
 # Lets the rest of the program (model loading, the CLI) offer the backend.

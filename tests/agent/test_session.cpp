@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/backend_scripted.h"
+#include "agent/backends/backend_scripted.h"
 #include "agent/session.h"
 
 using namespace agentrt;
@@ -16,7 +16,8 @@ class AddTool : public Tool {
   std::string name() const override { return "add"; }
   std::string description() const override { return "Adds two integers"; }
   Json parameters() const override {
-    return Json::parse(R"({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    return Json::parse(
+        R"({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
                            "required": ["a", "b"]})");
   }
   ToolResult run(const Json& args, const ToolContext&) override {
@@ -47,7 +48,8 @@ class ThrowingTool : public Tool {
 };
 
 std::string call(const std::string& name, const std::string& params) {
-  return "<|action_start|><|plugin|>\n{\"name\": \"" + name + "\", \"parameters\": " + params + "}<|action_end|>";
+  return "<|action_start|><|plugin|>\n{\"name\": \"" + name + "\", \"parameters\": " + params +
+         "}<|action_end|>";
 }
 
 struct Fixture {
@@ -93,13 +95,16 @@ TEST(Session, ValidCallThenAnswer) {
 
   auto prompts = f.backend.prompts();
   ASSERT_EQ(prompts.size(), 2u);
-  EXPECT_EQ(prompts[0].rfind("<|im_start|>system\nsys<|im_end|>\n<|im_start|>system name=<|plugin|>\n", 0), 0u);
+  EXPECT_EQ(prompts[0].rfind("<|im_start|>system\nsys<|im_end|>\n<|im_start|>system name=<|plugin|>\n", 0),
+            0u);
   EXPECT_NE(prompts[0].find("\"name\": \"add\""), std::string::npos);
   EXPECT_TRUE(prompts[0].ends_with("<|im_start|>user\nWhat is 2+3?<|im_end|>\n<|im_start|>assistant\n"));
-  EXPECT_TRUE(prompts[1].ends_with(
-      "<|im_start|>assistant\nI will add them.<|action_start|><|plugin|>\n{\"name\": \"add\", \"parameters\": "
-      "{\"a\": 2, \"b\": 3}}<|action_end|>\n<|im_end|>\n<|im_start|>environment name=<|plugin|>\n5<|im_end|>\n"
-      "<|im_start|>assistant\n"));
+  EXPECT_TRUE(
+      prompts[1].ends_with("<|im_start|>assistant\nI will add them.<|action_start|><|plugin|>\n{\"name\": "
+                           "\"add\", \"parameters\": "
+                           "{\"a\": 2, \"b\": 3}}<|action_end|>\n<|im_end|>\n<|im_start|>environment "
+                           "name=<|plugin|>\n5<|im_end|>\n"
+                           "<|im_start|>assistant\n"));
   // The turn is generated with the protocol's end-of-turn stop strings.
   auto params = f.backend.params();
   ASSERT_FALSE(params.empty());
@@ -107,16 +112,19 @@ TEST(Session, ValidCallThenAnswer) {
 }
 
 TEST(Session, InvalidJsonIsFedBackAndTheModelRecovers) {
-  Fixture f({"Adding." "<|action_start|><|plugin|>\n{\"name\": \"add\", \"parameters\": {a: 1}}<|action_end|>",
-             "Oops, fixing the JSON." + call("add", R"({"a": 1, "b": 1})"), "It is 2."});
+  Fixture f(
+      {"Adding."
+       "<|action_start|><|plugin|>\n{\"name\": \"add\", \"parameters\": {a: 1}}<|action_end|>",
+       "Oops, fixing the JSON." + call("add", R"({"a": 1, "b": 1})"), "It is 2."});
   auto r = f.session->run("1+1?");
   EXPECT_EQ(r.answer, "It is 2.");
   EXPECT_EQ(f.add->calls, 1);
   auto prompts = f.backend.prompts();
   ASSERT_EQ(prompts.size(), 3u);
-  EXPECT_NE(prompts[1].find("<|im_start|>environment name=<|plugin|>\ninvalid json format"), std::string::npos);
-  EXPECT_EQ(f.kinds(), (Kinds{"thought", "select", "arguments", "observation", "reflection", "select", "arguments",
-                              "observation", "answer"}));
+  EXPECT_NE(prompts[1].find("<|im_start|>environment name=<|plugin|>\ninvalid json format"),
+            std::string::npos);
+  EXPECT_EQ(f.kinds(), (Kinds{"thought", "select", "arguments", "observation", "reflection", "select",
+                              "arguments", "observation", "answer"}));
   auto args = f.trace.events_of_kind("arguments");
   EXPECT_FALSE(args[0]["valid"].get<bool>());
   EXPECT_EQ(args[0]["error"].get<std::string>().rfind("invalid json format", 0), 0u);
@@ -132,9 +140,10 @@ TEST(Session, UnknownToolIsReportedWithTheAvailableNames) {
   EXPECT_EQ(r.answer, "Sorry.");
   auto obs = f.trace.events_of_kind("observation");
   ASSERT_EQ(obs.size(), 1u);
-  EXPECT_EQ(obs[0]["text"],
-            "The action is invalid, please check the action name. There is no tool named 'multiply'; the available "
-            "tools are: add, slow, boom.");
+  EXPECT_EQ(
+      obs[0]["text"],
+      "The action is invalid, please check the action name. There is no tool named 'multiply'; the available "
+      "tools are: add, slow, boom.");
   EXPECT_EQ(f.trace.events_of_kind("select")[0]["tool"], "multiply");
 }
 
@@ -143,7 +152,8 @@ TEST(Session, MissingArgumentIsReported) {
   f.session->run("2+?");
   auto obs = f.trace.events_of_kind("observation");
   ASSERT_EQ(obs.size(), 1u);
-  EXPECT_EQ(obs[0]["text"], "missing required arguments: b. Tool 'add' takes: a (integer, required), b (integer, required).");
+  EXPECT_EQ(obs[0]["text"],
+            "missing required arguments: b. Tool 'add' takes: a (integer, required), b (integer, required).");
   EXPECT_EQ(f.add->calls, 0);
 }
 
@@ -152,11 +162,13 @@ TEST(Session, UnknownAndMistypedArgumentsAreReported) {
   f.session->run("?");
   auto text = f.trace.events_of_kind("observation")[0]["text"].get<std::string>();
   EXPECT_NE(text.find("unknown arguments: c."), std::string::npos) << text;
-  EXPECT_NE(text.find("invalid arguments: 'a' must be integer, got string \"two\"."), std::string::npos) << text;
+  EXPECT_NE(text.find("invalid arguments: 'a' must be integer, got string \"two\"."), std::string::npos)
+      << text;
 }
 
 TEST(Session, TwoCallsInOneReplyRunInOrder) {
-  Fixture f({"Both." + call("add", R"({"a": 1, "b": 2})") + call("add", R"({"a": 10, "b": 20})"), "3 and 30."});
+  Fixture f(
+      {"Both." + call("add", R"({"a": 1, "b": 2})") + call("add", R"({"a": 10, "b": 20})"), "3 and 30."});
   auto r = f.session->run("sums");
   EXPECT_EQ(r.tool_calls, 2);
   EXPECT_EQ(f.add->calls, 2);
@@ -228,7 +240,8 @@ TEST(Session, PerToolDeadline) {
   Fixture f({call("slow", "{}"), "Gave up."});
   const auto t0 = std::chrono::steady_clock::now();
   auto r = f.session->run("slow?");
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 1200);
   EXPECT_EQ(r.answer, "Gave up.");
   EXPECT_EQ(f.trace.events_of_kind("observation")[0]["text"],
@@ -266,7 +279,8 @@ TEST(Session, CancellationDuringGeneration) {
 TEST(Session, PlanFirstRecordsTheParsedPlan) {
   SessionOptions opts;
   opts.plan_first = true;
-  Fixture f({"[{\"id\": 1, \"name\": \"add\", \"args\": {\"a\": 1, \"b\": 2}}, {\"id\": 2, \"name\": \"FinishAction\", "
+  Fixture f({"[{\"id\": 1, \"name\": \"add\", \"args\": {\"a\": 1, \"b\": 2}}, {\"id\": 2, \"name\": "
+             "\"FinishAction\", "
              "\"args\": {\"response\": \"3\"}}]",
              call("add", R"({"a": 1, "b": 2})"), "3"},
             opts);

@@ -81,7 +81,7 @@ TEST(EvalCli, ScoresSeveralFilesIntoTheT_EvalDimensions) {
 
 TEST(EvalCli, RunsTheRealReviewSamplesWithALimit) {
   const std::string data =
-      std::string(AGENTRT_SOURCE_DIR) + "/tests/agent/data/teval/review_str_v1.sample.json";
+      std::string(AGENTRT_SOURCE_DIR) + "/tests/eval/data/teval/review_str_v1.sample.json";
   // The first three answers are B, A, E.
   const std::string script = temp_file("review_replies.json", R"(["Answer: B", "Answer: A", "Answer: A"])");
   const std::string out = temp_file("review_out.json", "");

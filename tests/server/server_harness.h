@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/backend_scripted.h"
+#include "agent/backends/backend_scripted.h"
 #include "agent/schema.h"
 #include "apps/server/server.h"
 
