@@ -1,4 +1,5 @@
-// The streaming parser of model output (protocol spec §6): separates free text from tool-call blocks
+// The streaming parser of model output (../shared/spec/internlm2-protocol.md §6): separates free text from
+// tool-call blocks
 // `<|action_start|><|plugin|>{json}<|action_end|>` and
 // `<|action_start|><|interpreter|>```code```<|action_end|>`. Markers are decided on token ids where the
 // backend gives them (one id per chunk), and on their text in either spelling (`<|action_start|>` or

@@ -1,4 +1,5 @@
-// Renders a conversation into InternLM2 prompt text (protocol spec §2–§5), in one of two flavours:
+// Renders a conversation into InternLM2 prompt text (../shared/spec/internlm2-protocol.md §2–§5), in one of
+// two flavours:
 //   internlm2 (default): chat_format.md + Lagent: tool list as json.dumps(indent=4), calls in history
 //   followed by
 //                        "<|action_end|>\n<|im_end|>", tool results as "environment name=<|plugin|>".
@@ -24,8 +25,8 @@ struct RenderOptions {
   bool add_generation_prompt = true;  // end with "<|im_start|>assistant\n"
   // Plugin tools to declare (any accepted shape, see normalize_tool_descriptions). Empty: no tools turn.
   Json tools = Json::array();
-  // Text of the plugin system turn; "{tools}" is replaced by the tool JSON. Empty: the bare JSON list (spec
-  // §3).
+  // Text of the plugin system turn; "{tools}" is replaced by the tool JSON. Empty: the bare JSON list
+  // (../shared/spec/internlm2-protocol.md §3).
   std::string plugin_template;
   // Content of a "system name=<|interpreter|>" turn declaring the code interpreter. Empty: none.
   std::string interpreter_prompt;

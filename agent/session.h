@@ -1,7 +1,8 @@
-// The planner loop of one conversation (architecture.md, "Data flow of one agent run"): keeps the history,
-// renders it, streams the model's reply through the action parser, dispatches each call through the registry
-// in order, feeds every result back as an environment turn, and repeats until a reply without a call or until
-// the turns run out (then one last turn asks the model to answer from what it has). Every step is traced.
+// The planner loop of one conversation (../shared/spec/architecture.md, "Data flow of one agent run"): keeps
+// the history, renders it, streams the model's reply through the action parser, dispatches each call through
+// the registry in order, feeds every result back as an environment turn, and repeats until a reply without a
+// call or until the turns run out (then one last turn asks the model to answer from what it has). Every step
+// is traced.
 #pragma once
 
 #include <atomic>

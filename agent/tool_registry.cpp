@@ -41,7 +41,8 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// The environment message for arguments that do not fit the schema, in the protocol's words (spec §6).
+// The environment message for arguments that do not fit the schema, in the protocol's words
+// (../shared/spec/internlm2-protocol.md §6).
 std::string violations_message(const Tool& tool, const std::vector<SchemaViolation>& violations) {
   std::vector<std::string> missing, unknown, other;
   for (const auto& v : violations) {

@@ -1,6 +1,6 @@
 // The registry of tools a session may call: names them to the model, validates each call's arguments against
 // the tool's JSON schema before it runs, runs it under its deadline, and turns every failure into a clear
-// environment message (protocol spec §6 wording) and a trace event.
+// environment message (../shared/spec/internlm2-protocol.md §6 wording) and a trace event.
 #pragma once
 
 #include <chrono>
@@ -13,7 +13,8 @@
 
 namespace agentrt::agent {
 
-// Messages the model reads when a call fails before the tool runs (Lagent's wording, spec §6).
+// Messages the model reads when a call fails before the tool runs (Lagent's wording,
+// ../shared/spec/internlm2-protocol.md §6).
 namespace call_error {
 inline constexpr const char* kInvalidJson = "invalid json format";
 inline constexpr const char* kUnknownTool = "The action is invalid, please check the action name.";

@@ -1,5 +1,5 @@
-// Trace events of a run (architecture.md, "Trace event"): one JSON object per event with run_id, turn, step,
-// kind and t_ms, written as they happen so a crash mid-run keeps what already happened.
+// Trace events of a run (../shared/spec/architecture.md, "Trace event"): one JSON object per event with
+// run_id, turn, step, kind and t_ms, written as they happen so a crash mid-run keeps what already happened.
 #pragma once
 
 #include <chrono>

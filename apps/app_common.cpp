@@ -1,5 +1,6 @@
 #include "apps/app_common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +17,7 @@
 
 namespace agentrt::apps {
 
-void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
+void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias) {
   cmd->add_option("--model", flags.model,
                   "Checkpoint folder (HF InternLM2 format) to run in process on the CPU engine "
                   "(default, without --endpoint or --script: the bundled demo model, models/demo)");
@@ -27,10 +28,10 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags) {
   cmd->add_option(
       "--endpoint", flags.endpoint,
       "URL of an OpenAI-compatible server (lmdeploy, vLLM, llama-server), e.g. http://127.0.0.1:23333");
-  cmd->add_option("--model-name", flags.model_name,
+  cmd->add_option("--endpoint-model,--model-name", flags.model_name,
                   "Model name on that server (default: the first it lists)");
-  cmd->add_option("--api-key", flags.api_key,
-                  "API key for the server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
+  cmd->add_option(api_key_alias ? "--endpoint-api-key,--api-key" : "--endpoint-api-key", flags.api_key,
+                  "API key for that server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
   cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")
       ->capture_default_str();
 }
@@ -104,7 +105,7 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
   return agent::ScriptedBackend::from_file(flags.script);  // the one backend left
 }
 
-void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
+void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list, bool with_workspace) {
   if (with_list) {
     cmd->add_option("--tools", flags.tools,
                     "Comma-separated tools to offer (default: the tools a local model was trained with, from "
@@ -112,8 +113,10 @@ void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list) {
   }
   cmd->add_option("--tools-config", flags.tools_config,
                   "JSON file of per-tool settings: {\"<tool>\": {...}}");
-  cmd->add_option("--workspace", flags.workspace,
-                  "Folder the tools read and write files in (default: current folder)");
+  if (with_workspace) {
+    cmd->add_option("--workspace", flags.workspace,
+                    "Folder the tools read and write files in (default: current folder)");
+  }
   if (with_list) {
     cmd->add_option(
         "--mcp-config", flags.mcp_config,
@@ -139,43 +142,70 @@ ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& flags) {
   return tools;
 }
 
+namespace {
+
+Json tool_settings(const ToolFlags& flags) {
+  if (flags.tools_config.empty()) return Json::object();
+  Json settings = read_json_file(flags.tools_config);
+  if (!settings.is_object()) {
+    throw std::invalid_argument("tools config '" + flags.tools_config +
+                                "' must be a JSON object keyed by tool name");
+  }
+  return settings;
+}
+
+}  // namespace
+
+std::filesystem::path make_workspace(const ToolFlags& flags) {
+  if (flags.workspace.empty()) return std::filesystem::current_path();
+  std::error_code ec;
+  std::filesystem::create_directories(flags.workspace, ec);
+  if (ec) throw std::runtime_error("cannot create workspace '" + flags.workspace + "': " + ec.message());
+  return std::filesystem::absolute(flags.workspace);
+}
+
 tools::ToolsConfig make_tools_config(const ToolFlags& flags) {
   tools::ToolsConfig config;
-  if (!flags.workspace.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(flags.workspace, ec);
-    if (ec) throw std::runtime_error("cannot create workspace '" + flags.workspace + "': " + ec.message());
-    config.workspace = std::filesystem::absolute(flags.workspace);
-  }
-  if (!flags.tools_config.empty()) {
-    config.settings = read_json_file(flags.tools_config);
-    if (!config.settings.is_object()) {
-      throw std::invalid_argument("tools config '" + flags.tools_config +
-                                  "' must be a JSON object keyed by tool name");
-    }
-  }
+  config.workspace = make_workspace(flags);
+  config.settings = tool_settings(flags);
   return config;
 }
 
-std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags) {
-  auto registry = std::make_unique<agent::ToolRegistry>();
-  const auto config = make_tools_config(flags);
-  std::vector<std::string> names;
-  if (flags.tools.empty()) {
-    names = tools::builtin_tool_names();
-  } else if (flags.tools != "none") {
-    std::stringstream ss(flags.tools);
-    for (std::string name; std::getline(ss, name, ',');) {
-      if (!name.empty()) names.push_back(name);
-    }
-  }
-  for (const auto& name : names) registry->add(tools::make_tool(name, config));
+ToolSet make_tool_set(const ToolFlags& flags) {
+  ToolSet set;
+  set.builtin = parse_tool_list(flags.tools);
+  set.settings = tool_settings(flags);
   if (!flags.mcp_config.empty()) {
     auto loaded = tools::load_mcp_tools(read_json_file(flags.mcp_config));
     for (const auto& error : loaded.errors) std::fprintf(stderr, "agentrt: warning: %s\n", error.c_str());
-    for (auto& tool : loaded.tools) registry->add(std::move(tool));
+    for (auto& tool : loaded.tools) {
+      const auto names = set.names();
+      if (std::find(names.begin(), names.end(), tool->name()) != names.end()) {
+        throw std::invalid_argument("MCP tool '" + tool->name() + "' has the name of another tool");
+      }
+      set.shared.push_back(std::move(tool));
+    }
   }
-  return registry;
+  return set;
+}
+
+std::vector<int32_t> parse_token_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, end - pos);
+    try {
+      std::size_t used = 0;
+      const long value = std::stol(item, &used);
+      if (used != item.size() || value < 0 || value > INT32_MAX) throw std::invalid_argument(item);
+      ids.push_back(static_cast<int32_t>(value));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--tokens: '" + item + "' is not a token id (expected e.g. 1,2,3)");
+    }
+    pos = end + 1;
+  }
+  return ids;
 }
 
 std::string read_input(const std::string& path) {

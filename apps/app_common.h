@@ -12,6 +12,7 @@
 #include "agent/llm_backend.h"
 #include "agent/schema.h"
 #include "agent/tool_registry.h"
+#include "apps/tool_set.h"
 #include "tools/tools.h"
 
 namespace agentrt::apps {
@@ -22,12 +23,15 @@ struct BackendFlags {
   int threads = 0;              // --threads N: CPU threads of the local engine (0: all)
   std::string script;           // --script FILE: scripted replies (JSON list of strings)
   std::string endpoint;         // --endpoint URL: OpenAI-compatible server
-  std::string model_name;       // --model-name NAME: the served model (asked from the server when empty)
-  std::string api_key;          // --api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
+  std::string model_name;       // --endpoint-model NAME: the served model (asked from the server when empty)
+  std::string api_key;          // --endpoint-api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
   double timeout_s = 120;       // --timeout SECONDS: longest wait for the server's next bytes
 };
 
-void add_backend_flags(CLI::App* cmd, BackendFlags& flags);
+// The same spellings for every command; `--model-name` is an alias of --endpoint-model everywhere, and
+// `--api-key` of --endpoint-api-key where the command has no --api-key of its own (serve has: its clients'
+// key).
+void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias = true);
 // Builds the backend the flags name (the bundled demo model when none is named); throws std::invalid_argument
 // with a clear message when several are given or the demo model cannot be found.
 std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags);
@@ -43,15 +47,23 @@ struct ToolFlags {
   std::string mcp_config;    // --mcp-config FILE: {"mcpServers": {...}}, the shape other agent hosts use
 };
 
-void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list);
+void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list, bool with_workspace = true);
+// The workspace the flags name (created when missing; the current folder by default).
+std::filesystem::path make_workspace(const ToolFlags& flags);
+// That workspace and the per-tool settings the flags name.
 tools::ToolsConfig make_tools_config(const ToolFlags& flags);
 // `tools` with its list filled in when --tools was not given: the tools the backend's local model was trained
 // to be offered, in order, from agentrt.json in its folder ({"tools": [...]}; the demo model has one, since
 // it knows no other tool list). Unchanged for --endpoint, --script, or a folder without the file.
 ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& backend);
-// A registry holding the named tools (all built-in tools when the list is empty) and the tools of the
-// configured MCP servers; a server that cannot be used is reported on stderr and skipped.
-std::unique_ptr<agent::ToolRegistry> make_registry(const ToolFlags& flags);
+// The tools of agent runs for these flags (make_registry builds registries of it): the --tools list (every
+// built-in tool when empty; pass the flags through with_trained_tools first for a model's own list),
+// --tools-config's settings, and the tools of the configured MCP servers, started once here (a server that
+// cannot be used is reported on stderr and skipped).
+ToolSet make_tool_set(const ToolFlags& flags);
+
+// Token ids written as "1,2,3" (--tokens); throws std::invalid_argument naming an item that is not one.
+std::vector<int32_t> parse_token_ids(const std::string& text);
 
 // Reads a whole file, or standard input for "-"; throws std::runtime_error naming the file.
 std::string read_input(const std::string& path);

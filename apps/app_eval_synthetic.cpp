@@ -38,7 +38,8 @@ void run_synthetic(const SyntheticFlags& f) {
     if (f.max_tokens <= 0) throw std::invalid_argument("--max-tokens must be positive");
   }
   const ToolFlags tools = f.print_tools ? f.tools : with_trained_tools(f.tools, f.backend);
-  auto registry = make_registry(tools);
+  const auto workspace = make_workspace(tools);
+  auto registry = make_registry(make_tool_set(tools), workspace);
   if (f.print_tools) {
     std::printf("%s\n", agent::py_dumps(registry->plugin_descriptions(), 4).c_str());
     return;
@@ -54,7 +55,7 @@ void run_synthetic(const SyntheticFlags& f) {
   eval::SyntheticOptions options;
   options.max_turns = f.max_turns;
   options.max_tokens = f.max_tokens;
-  options.workspace = make_tools_config(tools).workspace;
+  options.workspace = workspace;
   options.limit = f.limit;
   const Json report = eval::run_synthetic(
       tasks, *backend, *registry, options,

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/app_common.h"
 #include "apps/command.h"
 #include "engine/generate.h"
 #include "engine/model.h"
@@ -29,25 +30,6 @@ struct GenerateArgs {
   int threads = 0;
 };
 
-std::vector<int32_t> parse_token_list(const std::string& text) {
-  std::vector<int32_t> ids;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t end = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, end - pos);
-    try {
-      std::size_t used = 0;
-      const long value = std::stol(item, &used);
-      if (used != item.size() || value < 0 || value > INT32_MAX) throw std::invalid_argument(item);
-      ids.push_back(static_cast<int32_t>(value));
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--tokens: '" + item + "' is not a token id (expected e.g. 1,2,3)");
-    }
-    pos = end + 1;
-  }
-  return ids;
-}
-
 void run(const GenerateArgs& args) {
   engine::validate(args.sampling);
   engine::ModelOptions options;
@@ -58,7 +40,7 @@ void run(const GenerateArgs& args) {
   if (args.prompt.empty() == args.tokens.empty())
     throw std::invalid_argument("give exactly one of --prompt and --tokens");
   const auto prompt =
-      args.tokens.empty() ? tokenizer.encode(args.prompt, !args.no_bos) : parse_token_list(args.tokens);
+      args.tokens.empty() ? tokenizer.encode(args.prompt, !args.no_bos) : parse_token_ids(args.tokens);
   engine::GenerateOptions gen;
   gen.max_tokens = args.max_tokens;
   gen.sampling = args.sampling;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/app_common.h"
 #include "apps/command.h"
 #include "engine/model.h"
 
@@ -22,30 +23,13 @@ struct LogitsArgs {
   int threads = 0;
 };
 
-std::vector<int32_t> parse_tokens(const std::string& text) {
-  std::vector<int32_t> ids;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    try {
-      std::size_t used = 0;
-      const long value = std::stol(item, &used);
-      if (used != item.size() || value < 0 || value > INT32_MAX) throw std::invalid_argument(item);
-      ids.push_back(static_cast<int32_t>(value));
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--tokens: '" + item + "' is not a token id (expected e.g. 1,2,3)");
-    }
-  }
-  return ids;
-}
-
 void run(const LogitsArgs& args) {
   engine::ModelOptions options;
   options.threads = args.threads;
   options.progress = true;
   auto model = engine::Model::load(args.model, options);
   std::vector<int32_t> ids =
-      args.tokens.empty() ? model->tokenizer().encode(args.text) : parse_tokens(args.tokens);
+      args.tokens.empty() ? model->tokenizer().encode(args.text) : parse_token_ids(args.tokens);
   if (ids.empty()) throw std::invalid_argument("give --tokens 1,2,3 or --text TEXT");
   const int vocab = model->config().vocab_size;
   std::vector<float> logits(ids.size() * static_cast<std::size_t>(vocab));

@@ -41,8 +41,8 @@ std::string one_line(std::string text, size_t limit) {
 
 int run_command(const RunFlags& f) {
   auto backend = make_backend(f.backend);
-  const ToolFlags tools = with_trained_tools(f.tools, f.backend);
-  auto registry = make_registry(tools);
+  const auto workspace = make_workspace(f.tools);
+  auto registry = make_registry(make_tool_set(with_trained_tools(f.tools, f.backend)), workspace);
   std::unique_ptr<agent::JsonlTraceSink> trace;
   if (!f.trace.empty()) trace = std::make_unique<agent::JsonlTraceSink>(f.trace);
 
@@ -52,7 +52,7 @@ int run_command(const RunFlags& f) {
   opts.plan_first = f.plan;
   opts.constrain_tools = f.constrain;
   opts.language = f.lang;
-  opts.workspace = make_tools_config(tools).workspace;
+  opts.workspace = workspace;
   opts.generation.max_tokens = f.max_tokens;
   opts.generation.temperature = f.temperature;
   opts.generation.top_p = f.top_p;

@@ -4,7 +4,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <sstream>
 #include <thread>
 
 #include "apps/app_common.h"
@@ -16,14 +15,8 @@ namespace agentrt::apps {
 namespace {
 
 struct ServeFlags {
-  std::string model;
-  int engine_threads = 0;
-  std::string backend = "cpu";
-  std::string script;
-  std::string endpoint;
-  std::string endpoint_model;
-  std::string endpoint_api_key;
-  double timeout_s = 120;
+  BackendFlags backend;
+  ToolFlags tools;
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string api_key;
@@ -40,24 +33,13 @@ struct ServeFlags {
   bool no_prefix_cache = false;
 
   std::string flavor = "internlm2";
-  std::string tools;
-  std::string tools_config;
   int max_turns = 8;
   size_t max_body_bytes = 4u << 20;
   size_t max_upload_bytes = 32u << 20;
 };
 
 int serve(const ServeFlags& f) {
-  BackendFlags bf;
-  bf.model = f.model;
-  bf.threads = f.engine_threads;
-  bf.backend = f.backend;
-  bf.script = f.script;
-  bf.endpoint = f.endpoint;
-  bf.model_name = f.endpoint_model;
-  bf.api_key = f.endpoint_api_key;
-  bf.timeout_s = f.timeout_s;
-  auto backend = make_backend(bf);
+  auto backend = make_backend(f.backend);
   std::shared_ptr<server::ServedModel> model;
   if (auto* local = dynamic_cast<agent::LocalEngineBackend*>(backend.get())) {
     // Our engine batches concurrent requests itself, over a paged KV cache with prefix reuse.
@@ -99,23 +81,8 @@ int serve(const ServeFlags& f) {
   o.max_turns = f.max_turns;
   o.max_body_bytes = f.max_body_bytes;
   o.max_upload_bytes = f.max_upload_bytes;
-  if (!f.tools.empty() && f.tools != "none") {
-    std::stringstream ss(f.tools);
-    const auto known = tools::builtin_tool_names();
-    for (std::string name; std::getline(ss, name, ',');) {
-      if (name.empty()) continue;
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        throw std::invalid_argument("unknown tool '" + name + "' in --tools");
-      }
-      o.tools.push_back(name);
-    }
-  } else if (f.tools == "none") {
-    o.tools.push_back("");
-  }
-  if (!f.tools_config.empty()) {
-    o.tool_settings = read_json_file(f.tools_config);
-    if (!o.tool_settings.is_object()) throw std::invalid_argument("--tools-config must hold a JSON object");
-  }
+  // The same tools `run` offers for these flags: the model folder's own list by default, and MCP servers'.
+  o.tools = make_tool_set(with_trained_tools(f.tools, f.backend));
 
   // A client that leaves mid-stream must cost its request, not the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -130,9 +97,9 @@ int serve(const ServeFlags& f) {
   const int port = api.bind();
   std::printf("agentrt serve: listening on http://%s:%d (model '%s' via %s; data in %s)\n", o.host.c_str(),
               port, model->id().c_str(),
-              !f.script.empty()     ? "the scripted backend"
-              : !f.endpoint.empty() ? "the remote endpoint"
-                                    : "the local engine",
+              !f.backend.script.empty()     ? "the scripted backend"
+              : !f.backend.endpoint.empty() ? "the remote endpoint"
+                                            : "the local engine",
               o.data_dir.c_str());
   std::fflush(stdout);
   std::thread watcher([&api, signals] {
@@ -151,11 +118,7 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand(
       "serve", "Serve the model over an OpenAI-compatible HTTP API, with agent runs and a web page");
-  cmd->add_option("--model", f->model,
-                  "Run the checkpoint in DIR in process (default: the bundled demo model)");
-  cmd->add_option("--backend", f->backend, "Engine backend for --model: cpu (default) or cuda");
-  cmd->add_option("--threads", f->engine_threads, "CPU threads of the local engine (0: all)")
-      ->capture_default_str();
+  add_backend_flags(cmd, f->backend, /*api_key_alias=*/false);
   cmd->add_option("--kv-cache-mib", f->kv_cache_mib, "KV cache pool of the local engine, in MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
@@ -170,14 +133,6 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_flag("--no-prefix-cache", f->no_prefix_cache, "Do not re-use KV blocks of earlier prompts");
-  cmd->add_option("--script", f->script, "Replay model replies from FILE (a JSON list of strings)");
-  cmd->add_option("--endpoint", f->endpoint, "URL of an OpenAI-compatible server to generate with");
-  cmd->add_option("--endpoint-model", f->endpoint_model,
-                  "Model name on that server (default: the first it lists)");
-  cmd->add_option("--endpoint-api-key", f->endpoint_api_key,
-                  "API key for that server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
-  cmd->add_option("--timeout", f->timeout_s, "Seconds to wait for that server's next bytes")
-      ->capture_default_str();
   cmd->add_option("--host", f->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", f->port, "Port to listen on (0: any free port)")
       ->capture_default_str()
@@ -196,9 +151,8 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option("--flavor", f->flavor, "Prompt flavour: internlm2 or lmdeploy")
       ->capture_default_str()
       ->check(CLI::IsMember({"internlm2", "lmdeploy"}));
-  cmd->add_option("--tools", f->tools,
-                  "Comma-separated tools of agent runs (default: every built-in tool; 'none')");
-  cmd->add_option("--tools-config", f->tools_config, "JSON file of per-tool settings: {\"<tool>\": {...}}");
+  // Each session's files live in its own folder under --data-dir: no --workspace.
+  add_tool_flags(cmd, f->tools, /*with_list=*/true, /*with_workspace=*/false);
   cmd->add_flag(
       "--constrain-tools", f->constrain,
       "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");

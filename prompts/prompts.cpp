@@ -1,30 +1,18 @@
 #include "prompts/prompts.h"
 
+#include "prompts/embedded_files.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 
 namespace agentrt::prompts {
 namespace detail {
-struct Embedded {
-  std::string_view path;
-  std::string_view data;
-};
-extern const Embedded kEmbedded[];
-extern const std::size_t kEmbeddedCount;
+extern const EmbeddedFiles kEmbedded;  // prompts_embedded.cpp, generated from the files of this folder
 }  // namespace detail
 
-namespace {
-const detail::Embedded* find(std::string_view path) {
-  for (std::size_t i = 0; i < detail::kEmbeddedCount; ++i) {
-    if (detail::kEmbedded[i].path == path) return &detail::kEmbedded[i];
-  }
-  return nullptr;
-}
-}  // namespace
-
 std::string_view get(std::string_view path) {
-  if (const auto* e = find(path)) {
+  if (const auto* e = detail::kEmbedded.find(path)) {
     // Editors end text files with a newline; it is not part of the prompt.
     std::string_view data = e->data;
     if (path.ends_with(".txt") && data.ends_with('\n')) data.remove_suffix(1);
@@ -33,11 +21,13 @@ std::string_view get(std::string_view path) {
   throw std::out_of_range("no embedded prompt file '" + std::string(path) + "' under prompts/");
 }
 
-bool has(std::string_view path) { return find(path) != nullptr; }
+bool has(std::string_view path) {
+  return detail::kEmbedded.find(path) != nullptr;
+}
 
 std::vector<std::string> list() {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < detail::kEmbeddedCount; ++i) out.emplace_back(detail::kEmbedded[i].path);
+  for (const auto& file : detail::kEmbedded) out.emplace_back(file.path);
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -79,37 +79,43 @@ double quantile(std::vector<double> v, double q) {
   return a + (b - a) * (pos - static_cast<double>(lo));
 }
 
-double correlation(const std::vector<double>& x, const std::vector<double>& y) {
-  same_length(x, y, "corr");
-  need(x, 2, "corr");
-  const double mx = mean(x);
-  const double my = mean(y);
+namespace {
+
+// Sums of the products of deviations from the means, the terms of correlation and regression.
+struct CenteredSums {
+  double mx = 0, my = 0;
   double sxy = 0, sxx = 0, syy = 0;
+};
+
+CenteredSums centered_sums(const std::vector<double>& x, const std::vector<double>& y, const char* what) {
+  same_length(x, y, what);
+  need(x, 2, what);
+  CenteredSums s;
+  s.mx = mean(x);
+  s.my = mean(y);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
+    s.sxy += (x[i] - s.mx) * (y[i] - s.my);
+    s.sxx += (x[i] - s.mx) * (x[i] - s.mx);
+    s.syy += (y[i] - s.my) * (y[i] - s.my);
   }
-  if (sxx == 0 || syy == 0) throw std::invalid_argument("corr: one of the samples is constant");
-  return sxy / std::sqrt(sxx * syy);
+  return s;
+}
+
+}  // namespace
+
+double correlation(const std::vector<double>& x, const std::vector<double>& y) {
+  const CenteredSums s = centered_sums(x, y, "corr");
+  if (s.sxx == 0 || s.syy == 0) throw std::invalid_argument("corr: one of the samples is constant");
+  return s.sxy / std::sqrt(s.sxx * s.syy);
 }
 
 LinearFit linear_regression(const std::vector<double>& x, const std::vector<double>& y) {
-  same_length(x, y, "linreg");
-  need(x, 2, "linreg");
-  const double mx = mean(x);
-  const double my = mean(y);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  if (sxx == 0) throw std::invalid_argument("linreg: all x values are equal");
+  const CenteredSums s = centered_sums(x, y, "linreg");
+  if (s.sxx == 0) throw std::invalid_argument("linreg: all x values are equal");
   LinearFit fit;
-  fit.slope = sxy / sxx;
-  fit.intercept = my - fit.slope * mx;
-  fit.r2 = syy == 0 ? 1.0 : (sxy * sxy) / (sxx * syy);
+  fit.slope = s.sxy / s.sxx;
+  fit.intercept = s.my - fit.slope * s.mx;
+  fit.r2 = s.syy == 0 ? 1.0 : (s.sxy * s.sxy) / (s.sxx * s.syy);
   fit.n = x.size();
   return fit;
 }

@@ -124,7 +124,7 @@ Completion LocalEngineBackend::generate_with(const std::string& prompt, const Ge
   options.stop_strings = params.stop;
   options.stop_ids = params.stop_ids;
   options.logits_processor = processor;
-  // The protocol's end of turn (spec §1), whatever the caller asked for.
+  // The protocol's end of turn (../shared/spec/internlm2-protocol.md §1), whatever the caller asked for.
   options.stop_ids.push_back(tok.eos_id());
   if (const auto im_end = tok.special_id(text_of(Marker::ImEnd))) options.stop_ids.push_back(*im_end);
 

@@ -5,7 +5,7 @@
 #include "agent/session.h"
 #include "apps/server/openai_request.h"
 #include "apps/server/server_state.h"
-#include "tools/tools.h"
+#include "apps/tool_set.h"
 
 namespace agentrt::server {
 namespace {
@@ -19,7 +19,7 @@ struct RunRequest {
   std::string language = "en";
   int max_tokens = 1024;
   float temperature = 0;
-  std::vector<std::string> tools;  // empty → the server's set
+  std::optional<std::vector<std::string>> tools;  // unset: every tool the server offers
 };
 
 RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
@@ -27,7 +27,6 @@ RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
   r.max_turns = o.max_turns;
   r.language = o.language;
   r.max_tokens = o.agent_max_tokens;
-  r.tools = o.tools;
   if (!body.contains("task")) throw bad_request("'task' is required", "task", "missing_required_parameter");
   if (!body["task"].is_string()) throw bad_request("'task' must be a string", "task", "invalid_type");
   r.task = body["task"].get<std::string>();
@@ -80,20 +79,20 @@ RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
   }
   if (auto* v = field(
           "tools", [](const Json& j) { return j.is_array(); }, "a list of tool names")) {
-    r.tools.clear();
-    const auto known = tools::builtin_tool_names();
+    r.tools.emplace();  // an explicit empty list: no tools at all
+    const auto offered = o.tools.names();
     for (const auto& t : *v) {
       if (!t.is_string()) throw bad_request("'tools' must be a list of tool names", "tools", "invalid_type");
       const auto name = t.get<std::string>();
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
+      if (std::find(offered.begin(), offered.end(), name) == offered.end()) {
         std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-        throw bad_request("unknown tool '" + name + "' (built-in tools: " + list + ")", "tools",
-                          "invalid_value");
+        for (const auto& k : offered) list += (list.empty() ? "" : ", ") + k;
+        throw bad_request(
+            "unknown tool '" + name + "' (tools this server offers: " + (list.empty() ? "none" : list) + ")",
+            "tools", "invalid_value");
       }
-      r.tools.push_back(name);
+      r.tools->push_back(name);
     }
-    if (r.tools.empty()) r.tools.push_back("");  // an explicit empty list: no tools at all
   }
   return r;
 }
@@ -180,19 +179,6 @@ struct RunJob {
   RunJob(ServerState& s, RunRequest r) : request(std::move(r)), backend(*s.model, s.metrics) {}
 };
 
-std::unique_ptr<agent::ToolRegistry> make_registry(const ServerState& s, const RunRequest& r,
-                                                   const std::filesystem::path& workspace) {
-  auto registry = std::make_unique<agent::ToolRegistry>();
-  tools::ToolsConfig config;
-  config.workspace = workspace;
-  config.settings = s.options.tool_settings;
-  const auto names = r.tools.empty() ? tools::builtin_tool_names() : r.tools;
-  for (const auto& name : names) {
-    if (!name.empty()) registry->add(tools::make_tool(name, config));
-  }
-  return registry;
-}
-
 Json result_json(const std::string& session_id, const agent::RunResult& r) {
   return Json{{"session_id", session_id},
               {"run_id", r.run_id},
@@ -251,7 +237,8 @@ void agent_run(ServerState& s, const httplib::Request& req, httplib::Response& r
   job->workspace = s.workspace_of(r.session_id);
   std::filesystem::create_directories(job->workspace);
   try {
-    job->registry = make_registry(s, r, job->workspace);
+    job->registry = r.tools ? apps::make_registry(s.options.tools, job->workspace, *r.tools)
+                            : apps::make_registry(s.options.tools, job->workspace);
   } catch (const std::invalid_argument& e) {
     throw bad_request(e.what(), "tools", "invalid_value");
   }

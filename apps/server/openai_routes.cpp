@@ -37,6 +37,38 @@ void stream_failure(ServerState& s, httplib::DataSink& sink, const ApiError& e) 
   sse_done(sink);
 }
 
+// Runs the body of a streamed response, which returns false when the client left (the connection is then
+// dropped). A failure after the response began ends the stream with an error event.
+template <typename Body>
+bool stream_response(ServerState& s, httplib::DataSink& sink, Body&& body) {
+  try {
+    if (!body()) return false;
+  } catch (const ApiError& e) {
+    stream_failure(s, sink, e);
+  } catch (const std::exception& e) {
+    stream_failure(s, sink, ApiError(500, std::string("internal error: ") + e.what(), "server_error"));
+  }
+  sink.done();
+  return true;
+}
+
+// Records a generation's time to its first text, once.
+class FirstTextClock {
+ public:
+  FirstTextClock(ServerState& s, Clock::time_point t0) : s_(s), t0_(t0) {}
+  void saw(const agent::TokenChunk& chunk) {
+    if (first_ && !chunk.text.empty()) {
+      first_ = false;
+      s_.metrics.observe_time_to_first_token(seconds_since(t0_));
+    }
+  }
+
+ private:
+  ServerState& s_;
+  Clock::time_point t0_;
+  bool first_ = true;
+};
+
 // Watches a stream's writes: once one fails (the client went away) generation is told to stop.
 // A stopping server counts as a client gone.
 struct StreamWriter {
@@ -56,13 +88,10 @@ void completions(ServerState& s, const httplib::Request& req, httplib::Response&
   const std::string id = new_object_id("cmpl-");
   const long long created = unix_seconds();
   if (!request->sampling.stream) {
-    bool first = true;
+    FirstTextClock clock(s, t0);
     const auto c =
         generate(s, request->prompt, request->sampling.params, [&](const agent::TokenChunk& chunk) {
-          if (first && !chunk.text.empty()) {
-            first = false;
-            s.metrics.observe_time_to_first_token(seconds_since(t0));
-          }
+          clock.saw(chunk);
           return true;
         });
     reply_json(res, completion_response(id, request->sampling.model, created, c));
@@ -71,17 +100,14 @@ void completions(ServerState& s, const httplib::Request& req, httplib::Response&
   sse_headers(res);
   res.set_chunked_content_provider(
       "text/event-stream", [&s, request, id, created, t0](size_t, httplib::DataSink& sink) {
-        StreamWriter out{sink, s.stopping};
-        const std::string& model = request->sampling.model;
-        bool first = true;
-        try {
+        return stream_response(s, sink, [&] {
+          StreamWriter out{sink, s.stopping};
+          FirstTextClock clock(s, t0);
+          const std::string& model = request->sampling.model;
           const auto c =
               generate(s, request->prompt, request->sampling.params, [&](const agent::TokenChunk& chunk) {
                 if (chunk.text.empty()) return out.open;
-                if (first) {
-                  first = false;
-                  s.metrics.observe_time_to_first_token(seconds_since(t0));
-                }
+                clock.saw(chunk);
                 return out.send(completion_chunk(id, model, created, chunk.text));
               });
           if (!out.open) return false;
@@ -93,13 +119,8 @@ void completions(ServerState& s, const httplib::Request& req, httplib::Response&
             out.send(last);
           }
           if (out.open) sse_done(sink);
-        } catch (const ApiError& e) {
-          stream_failure(s, sink, e);
-        } catch (const std::exception& e) {
-          stream_failure(s, sink, ApiError(500, std::string("internal error: ") + e.what(), "server_error"));
-        }
-        sink.done();
-        return true;
+          return true;
+        });
       });
 }
 
@@ -111,12 +132,9 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
       chat_generation_params(*request, s.model->marker_ids(), s.options.constrain_tools);
   if (!request->sampling.stream) {
     ChatReply reply(*request, prompt->prefill, s.model->marker_ids());
-    bool first = true;
+    FirstTextClock clock(s, t0);
     const auto c = generate(s, prompt->prompt, params, [&](const agent::TokenChunk& chunk) {
-      if (first && !chunk.text.empty()) {
-        first = false;
-        s.metrics.observe_time_to_first_token(seconds_since(t0));
-      }
+      clock.saw(chunk);
       reply.feed(chunk);
       return true;
     });
@@ -126,16 +144,13 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
   sse_headers(res);
   res.set_chunked_content_provider(
       "text/event-stream", [&s, request, prompt, params, t0](size_t, httplib::DataSink& sink) {
-        StreamWriter out{sink, s.stopping};
-        ChatReply reply(*request, prompt->prefill, s.model->marker_ids());
-        bool first = true;
-        try {
+        return stream_response(s, sink, [&] {
+          StreamWriter out{sink, s.stopping};
+          ChatReply reply(*request, prompt->prefill, s.model->marker_ids());
+          FirstTextClock clock(s, t0);
           out.send(reply.role_chunk());
           const auto c = generate(s, prompt->prompt, params, [&](const agent::TokenChunk& chunk) {
-            if (first && !chunk.text.empty()) {
-              first = false;
-              s.metrics.observe_time_to_first_token(seconds_since(t0));
-            }
+            clock.saw(chunk);
             for (const auto& delta : reply.feed(chunk)) {
               if (!out.send(delta)) break;
             }
@@ -144,13 +159,8 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
           if (!out.open) return false;  // the client left: generation was cancelled; drop the connection
           for (const auto& delta : reply.finish_stream(c)) out.send(delta);
           if (out.open) sse_done(sink);
-        } catch (const ApiError& e) {
-          stream_failure(s, sink, e);
-        } catch (const std::exception& e) {
-          stream_failure(s, sink, ApiError(500, std::string("internal error: ") + e.what(), "server_error"));
-        }
-        sink.done();
-        return true;
+          return true;
+        });
       });
 }
 

@@ -12,6 +12,7 @@
 #include "agent/renderer.h"
 #include "agent/schema.h"
 #include "apps/server/served_model.h"
+#include "apps/tool_set.h"
 
 namespace agentrt::server {
 
@@ -26,9 +27,9 @@ struct ServerOptions {
   size_t max_upload_bytes = 32u << 20;              // one uploaded file
   int threads = 256;                                // connections served at once (each stream holds one)
   agent::Flavor flavor = agent::Flavor::InternLM2;
-  // Agent runs: the built-in tools offered (empty: all), their settings, and the run's defaults.
-  std::vector<std::string> tools;
-  Json tool_settings = Json::object();
+  // Agent runs: the tools offered (a request may name a subset; apps/tool_set.h builds each run's registry)
+  // and the run's defaults.
+  apps::ToolSet tools = apps::every_builtin_tool();
   int max_turns = 8;
   // Ask the backend to make tool calls valid by construction (chat requests with tools, agent runs); only
   // backends that sample themselves (the local engine) act on it.

@@ -3,28 +3,17 @@
 
 #include "apps/server/server_state.h"
 #include "apps/server/workspace_files.h"
+#include "prompts/embedded_files.h"
 
 namespace agentrt::server {
 namespace web_detail {
-struct WebFile {
-  std::string_view path;
-  std::string_view data;
-};
-extern const WebFile kWebFiles[];
-extern const std::size_t kWebFileCount;
+extern const prompts::EmbeddedFiles kWebFiles;  // web_embedded.cpp, generated from apps/web/
 }  // namespace web_detail
 
 namespace {
 
-const web_detail::WebFile* find_web_file(std::string_view path) {
-  for (size_t i = 0; i < web_detail::kWebFileCount; ++i) {
-    if (web_detail::kWebFiles[i].path == path) return &web_detail::kWebFiles[i];
-  }
-  return nullptr;
-}
-
 void serve_web_file(std::string_view path, httplib::Response& res) {
-  const auto* file = find_web_file(path);
+  const auto* file = web_detail::kWebFiles.find(path);
   if (file == nullptr) throw not_found("no page file '" + std::string(path) + "'");
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Content-Type-Options", "nosniff");

@@ -8,7 +8,7 @@ import pathlib
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 ACTION_START, ACTION_END = "<|action_start|>", "<|action_end|>"
 PLUGIN, INTERPRETER = "<|plugin|>", "<|interpreter|>"
-# Raw sentencepiece names of the six protocol tokens (spec §1), in id order of InternLM2's vocabulary.
+# Raw sentencepiece names of the six protocol tokens (../shared/spec/internlm2-protocol.md §1), in id order of InternLM2's vocabulary.
 SPECIALS = [("[UNUSED_TOKEN_141]", PLUGIN), ("[UNUSED_TOKEN_142]", INTERPRETER), ("[UNUSED_TOKEN_143]", ACTION_END),
             ("[UNUSED_TOKEN_144]", ACTION_START), ("[UNUSED_TOKEN_145]", IM_END), ("[UNUSED_TOKEN_146]", IM_START)]
 

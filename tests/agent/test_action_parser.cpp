@@ -7,11 +7,14 @@ using namespace agentrt::agent;
 
 namespace {
 
-// Spec §7, InternLM2.5-7B-chat, interpreter, generated with <|action_end|> as a stop word (so it is absent).
+// ../shared/spec/internlm2-protocol.md §7, InternLM2.5-7B-chat, interpreter, generated with <|action_end|> as
+// a stop word (so it is absent).
 const std::string kRealInterpreter =
-    "Let's start by finding the factors of 63 using Python.<|action_start|><|interpreter|>\n```python\nfrom sympy "
+    "Let's start by finding the factors of 63 using Python.<|action_start|><|interpreter|>\n```python\nfrom "
+    "sympy "
     "import divisors\n\n# Find the factors of 63\nfactors_of_63 = divisors(63)\nfactors_of_63\n```";
-// Spec §7, InternLM2.5-7B-chat (Q4_0 GGUF), plugin, special tokens printed as text.
+// ../shared/spec/internlm2-protocol.md §7, InternLM2.5-7B-chat (Q4_0 GGUF), plugin, special tokens printed as
+// text.
 const std::string kRealPlugin =
     "I need to use the duckduckgo-search API to find the latest news.<|action_start|><|plugin|>\n{\"name\":"
     "\"duckduckgo-search\",\"parameters\":{\"input\":\"latest news today\"}}<|action_end|>";
@@ -61,7 +64,9 @@ TEST(ActionParser, RealInterpreterOutputWithoutActionEnd) {
   EXPECT_EQ(a.channel, Channel::Interpreter);
   EXPECT_EQ(a.name, "interpreter");
   EXPECT_EQ(a.language, "python");
-  EXPECT_EQ(a.code, "from sympy import divisors\n\n# Find the factors of 63\nfactors_of_63 = divisors(63)\nfactors_of_63");
+  EXPECT_EQ(
+      a.code,
+      "from sympy import divisors\n\n# Find the factors of 63\nfactors_of_63 = divisors(63)\nfactors_of_63");
 }
 
 TEST(ActionParser, RealPluginOutputPrintedAsText) {
@@ -82,7 +87,8 @@ TEST(ActionParser, PlainAnswerHasNoActions) {
 
 TEST(ActionParser, UnusedTokenSpellings) {
   auto r = ActionParser::parse(
-      "Think.[UNUSED_TOKEN_144][UNUSED_TOKEN_141]\n{\"name\": \"calculator\", \"parameters\": {\"expression\": "
+      "Think.[UNUSED_TOKEN_144][UNUSED_TOKEN_141]\n{\"name\": \"calculator\", \"parameters\": "
+      "{\"expression\": "
       "\"2+2\"}}[UNUSED_TOKEN_143][UNUSED_TOKEN_145]trailing");
   EXPECT_EQ(r.thought, "Think.");
   ASSERT_EQ(r.actions.size(), 1u);
@@ -92,14 +98,16 @@ TEST(ActionParser, UnusedTokenSpellings) {
 }
 
 TEST(ActionParser, UnusedInterpreterSpelling) {
-  auto r = ActionParser::parse("[UNUSED_TOKEN_144][UNUSED_TOKEN_142]\n```lua\nreturn 1\n```[UNUSED_TOKEN_143]");
+  auto r =
+      ActionParser::parse("[UNUSED_TOKEN_144][UNUSED_TOKEN_142]\n```lua\nreturn 1\n```[UNUSED_TOKEN_143]");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_EQ(r.actions[0].channel, Channel::Interpreter);
   EXPECT_EQ(r.actions[0].code, "return 1");
 }
 
 TEST(ActionParser, ArgumentsKeyAccepted) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}<|action_end|>");
+  auto r = ActionParser::parse(
+      "<|action_start|><|plugin|>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_EQ(r.actions[0].arguments, Json::parse(R"({"x":1})"));
 }
@@ -113,7 +121,8 @@ TEST(ActionParser, StringEncodedArgumentsDecoded) {
 }
 
 TEST(ActionParser, StringArgumentsThatAreNotJsonAreInvalid) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": \"x=1\"}<|action_end|>");
+  auto r = ActionParser::parse(
+      "<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": \"x=1\"}<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_FALSE(r.actions[0].valid);
   EXPECT_EQ(r.actions[0].name, "f");
@@ -128,21 +137,24 @@ TEST(ActionParser, MissingParametersMeansEmptyObject) {
 }
 
 TEST(ActionParser, NonObjectParametersInvalid) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": [1]}<|action_end|>");
+  auto r =
+      ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": [1]}<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_FALSE(r.actions[0].valid);
   EXPECT_EQ(r.actions[0].error, "invalid json format: \"parameters\" must be a JSON object");
 }
 
 TEST(ActionParser, MissingNewlineAfterPlugin) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": {}}<|action_end|>");
+  auto r =
+      ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": {}}<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_TRUE(r.actions[0].valid);
 }
 
 TEST(ActionParser, FencedJson) {
   auto r = ActionParser::parse(
-      "<|action_start|><|plugin|>\n```json\n{\"name\": \"f\", \"parameters\": {\"q\": \"a\"}}\n```<|action_end|>");
+      "<|action_start|><|plugin|>\n```json\n{\"name\": \"f\", \"parameters\": {\"q\": "
+      "\"a\"}}\n```<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_TRUE(r.actions[0].valid);
   EXPECT_EQ(r.actions[0].arguments["q"], "a");
@@ -172,10 +184,12 @@ TEST(ActionParser, InvalidJsonReported) {
 }
 
 TEST(ActionParser, UnclosedJsonReported) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>\n{\"name\": \"f\", \"parameters\": {<|action_end|>");
+  auto r =
+      ActionParser::parse("<|action_start|><|plugin|>\n{\"name\": \"f\", \"parameters\": {<|action_end|>");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_FALSE(r.actions[0].valid);
-  EXPECT_EQ(r.actions[0].error, "invalid json format: the JSON object of the call is not closed (missing '}')");
+  EXPECT_EQ(r.actions[0].error,
+            "invalid json format: the JSON object of the call is not closed (missing '}')");
 }
 
 TEST(ActionParser, NoJsonAtAll) {
@@ -205,7 +219,8 @@ TEST(ActionParser, TwoCallsInOneReply) {
 
 TEST(ActionParser, PluginThenInterpreter) {
   auto r = ActionParser::parse(
-      "<|action_start|><|plugin|>{\"name\": \"a\"}<|action_end|><|action_start|><|interpreter|>\n```lua\nprint(1)\n"
+      "<|action_start|><|plugin|>{\"name\": "
+      "\"a\"}<|action_end|><|action_start|><|interpreter|>\n```lua\nprint(1)\n"
       "```<|action_end|>");
   ASSERT_EQ(r.actions.size(), 2u);
   EXPECT_EQ(r.actions[0].channel, Channel::Plugin);
@@ -281,8 +296,9 @@ TEST(ActionParser, TextAfterImStartIsIgnored) {
 }
 
 TEST(ActionParser, ChineseTextAndArguments) {
-  auto r = ActionParser::parse("我来查一下。<|action_start|><|plugin|>\n{\"name\": \"搜索\", \"parameters\": {\"query\": "
-                               "\"上海天气\"}}<|action_end|>");
+  auto r = ActionParser::parse(
+      "我来查一下。<|action_start|><|plugin|>\n{\"name\": \"搜索\", \"parameters\": {\"query\": "
+      "\"上海天气\"}}<|action_end|>");
   EXPECT_EQ(r.thought, "我来查一下。");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_EQ(r.actions[0].name, "搜索");
@@ -290,7 +306,8 @@ TEST(ActionParser, ChineseTextAndArguments) {
 }
 
 TEST(ActionParser, ArgumentOrderPreserved) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": {\"z\": 1, \"a\": 2}}");
+  auto r = ActionParser::parse(
+      "<|action_start|><|plugin|>{\"name\": \"f\", \"parameters\": {\"z\": 1, \"a\": 2}}");
   ASSERT_EQ(r.actions.size(), 1u);
   EXPECT_EQ(r.actions[0].arguments.begin().key(), "z");
 }
@@ -348,11 +365,13 @@ TEST(ActionParser, CallInOneChunk) {
   EXPECT_EQ(p.reply().actions.size(), 1u);
 }
 
-// Every split position of every marker and of the whole text (spec §6: markers split across chunks).
+// Every split position of every marker and of the whole text (../shared/spec/internlm2-protocol.md §6:
+// markers split across chunks).
 TEST(ActionParser, EverySplitPositionGivesTheSameResult) {
   const std::vector<std::string> texts = {
       kRealPlugin, kRealInterpreter,
-      "A<|action_start|><|plugin|>\n{\"name\": \"f\", \"parameters\": {\"x\": \"<|\"}}<|action_end|>B<|im_end|>",
+      "A<|action_start|><|plugin|>\n{\"name\": \"f\", \"parameters\": {\"x\": "
+      "\"<|\"}}<|action_end|>B<|im_end|>",
       "[UNUSED_TOKEN_144][UNUSED_TOKEN_141]{\"name\": \"g\"}[UNUSED_TOKEN_143]tail[UNUSED_TOKEN_145]"};
   for (const auto& text : texts) {
     const auto whole = ActionParser::parse(text);
@@ -430,7 +449,8 @@ TEST(ActionParser, TextChunksWithoutIdsFallBackToTextMatching) {
 }
 
 TEST(ActionParser, NewCallStartInsideOpenCallClosesIt) {
-  auto r = ActionParser::parse("<|action_start|><|plugin|>{\"name\": \"a\"}<|action_start|><|plugin|>{\"name\": \"b\"}");
+  auto r = ActionParser::parse(
+      "<|action_start|><|plugin|>{\"name\": \"a\"}<|action_start|><|plugin|>{\"name\": \"b\"}");
   ASSERT_EQ(r.actions.size(), 2u);
   EXPECT_EQ(r.actions[0].name, "a");
   EXPECT_FALSE(r.actions[0].closed);
@@ -443,8 +463,8 @@ TEST(ActionParser, EmptyInput) {
   EXPECT_TRUE(r.actions.empty());
 }
 
-// Found by fuzz_action_parser: whitespace right after <|action_start|> arriving in its own chunk was dropped, so
-// the streamed call's raw text differed from the one-shot parse.
+// Found by fuzz_action_parser: whitespace right after <|action_start|> arriving in its own chunk was dropped,
+// so the streamed call's raw text differed from the one-shot parse.
 TEST(ActionParser, WhitespaceAfterActionStartSurvivesChunking) {
   const std::string text = "Let us compute.<|action_start|>\nreturn 6*7\n```";
   const auto whole = ActionParser::parse(text);

@@ -34,14 +34,18 @@ const char* kSearchZhTool = R"({
 
 }  // namespace
 
-// Spec §3: the official example of chat_format.md, byte for byte (tool list and call given as raw content).
+// ../shared/spec/internlm2-protocol.md §3: the official example of chat_format.md, byte for byte (tool list
+// and call given as raw content).
 TEST(Renderer, OfficialFunctionCallExampleByteForByte) {
   const std::string tools_text =
-      "[\n    {\n        \"name\": \"get_current_weather\",\n        \"description\": \"Get the current weather in a "
-      "given location\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": "
+      "[\n    {\n        \"name\": \"get_current_weather\",\n        \"description\": \"Get the current "
+      "weather in a "
+      "given location\",\n        \"parameters\": {\n            \"type\": \"object\",\n            "
+      "\"properties\": "
       "{\n                \"location\": {\n                    \"type\": \"string\",\n                    "
       "\"description\": \"The city and state, e.g. San Francisco, CA\",\n                },\n                "
-      "\"unit\": {\"type\": \"string\"},\n            },\n            \"required\": [\"location\"],\n        },\n    "
+      "\"unit\": {\"type\": \"string\"},\n            },\n            \"required\": [\"location\"],\n        "
+      "},\n    "
       "}\n]\n";
   Json messages = Json::array({
       {{"role", "system"}, {"content", "You are InternLM2-Chat, a harmless AI assistant"}},
@@ -59,7 +63,7 @@ TEST(Renderer, OfficialFunctionCallExampleByteForByte) {
   EXPECT_EQ(render_prompt(messages_from_json(messages), opts), read_golden("official_function_call.txt"));
 }
 
-// Spec §5: lmdeploy's own test of its internlm2 template, reproduced exactly.
+// ../shared/spec/internlm2-protocol.md §5: lmdeploy's own test of its internlm2 template, reproduced exactly.
 TEST(Renderer, LmdeployExpectedStringByteForByte) {
   const std::string tools =
       R"([{"description": "Compute the sum of two numbers", "name": "add", "parameters": {"type": "object", "properties": {"a": {"type": "int", "description": "A number"}, "b": {"type": "int", "description": "A number"}}, "required": ["a", "b"]}}, {"description": "Calculate the product of two numbers", "name": "mul", "parameters": {"type": "object", "properties": {"a": {"type": "int", "description": "A number"}, "b": {"type": "int", "description": "A number"}}, "required": ["a", "b"]}}])";
@@ -84,7 +88,8 @@ TEST(Renderer, LmdeployExpectedStringByteForByte) {
 }
 
 // Structured tools and calls in the default flavour, against prompts written by Python's json.dumps
-// (tests/agent/golden/make_goldens.py): indent=4 tool list incl. a Lagent-style description and unescaped Chinese.
+// (tests/agent/golden/make_goldens.py): indent=4 tool list incl. a Lagent-style description and unescaped
+// Chinese.
 TEST(Renderer, InternLM2FlavourMatchesPythonJsonDumps) {
   Json messages = Json::array({
       {{"role", "system"}, {"content", "You are InternLM2-Chat, a harmless AI assistant"}},
@@ -99,7 +104,8 @@ TEST(Renderer, InternLM2FlavourMatchesPythonJsonDumps) {
       {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", "{\"temperature\": 22}"}},
   });
   RenderOptions opts;
-  opts.tools = Json::array({{{"type", "function"}, {"function", Json::parse(kWeatherTool)}}, Json::parse(kSearchZhTool)});
+  opts.tools = Json::array(
+      {{{"type", "function"}, {"function", Json::parse(kWeatherTool)}}, Json::parse(kSearchZhTool)});
   EXPECT_EQ(render_prompt(messages_from_json(messages), opts), read_golden("internlm2_structured.txt"));
 }
 
@@ -109,11 +115,10 @@ TEST(Renderer, LmdeployFlavourMatchesPythonJsonDumps) {
       {{"role", "user"}, {"content", "Weather?"}},
       {{"role", "assistant"},
        {"content", "Let me check."},
-       {"tool_calls",
-        Json::array({{{"id", "7"},
-                      {"function",
-                       {{"name", "get_current_weather"},
-                        {"arguments", Json{{"location", "上海"}, {"unit", "celsius"}}}}}}})}},
+       {"tool_calls", Json::array({{{"id", "7"},
+                                    {"function",
+                                     {{"name", "get_current_weather"},
+                                      {"arguments", Json{{"location", "上海"}, {"unit", "celsius"}}}}}}})}},
       {{"role", "tool"}, {"tool_call_id", "7"}, {"content", "{\"temperature\": 22}"}},
   });
   RenderOptions opts;
@@ -127,15 +132,19 @@ TEST(Renderer, LmdeployAddsMetaInstructionWithoutLeadingSystem) {
   RenderOptions opts;
   opts.flavor = Flavor::LMDeploy;
   const std::string out = render_prompt(messages_from_json(messages), opts);
-  EXPECT_EQ(out.rfind("<|im_start|>system\nYou are an AI assistant whose name is InternLM (书生·浦语).\n", 0), 0u);
-  EXPECT_NE(out.find("中文.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"), std::string::npos);
+  EXPECT_EQ(out.rfind("<|im_start|>system\nYou are an AI assistant whose name is InternLM (书生·浦语).\n", 0),
+            0u);
+  EXPECT_NE(out.find("中文.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"),
+            std::string::npos);
   opts.meta_instruction = "";
-  EXPECT_EQ(render_prompt(messages_from_json(messages), opts), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(render_prompt(messages_from_json(messages), opts),
+            "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(Renderer, DefaultFlavourHasNoDefaultSystem) {
   Json messages = Json::array({{{"role", "user"}, {"content", "hi"}}});
-  EXPECT_EQ(render_prompt(messages_from_json(messages), {}), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(render_prompt(messages_from_json(messages), {}),
+            "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(Renderer, DeclarationsFollowLeadingSystemTurnsInOrder) {
@@ -169,8 +178,10 @@ TEST(Renderer, InterpreterCallsAndResultsInHistory) {
   RenderOptions opts;
   opts.add_generation_prompt = false;
   EXPECT_EQ(render_prompt(messages, opts),
-            "<|im_start|>user\n6*7?<|im_end|>\n<|im_start|>assistant\nComputing.<|action_start|><|interpreter|>\n```lua\n"
-            "return 6*7\n```<|action_end|>\n<|im_end|>\n<|im_start|>environment name=<|interpreter|>\n42<|im_end|>\n");
+            "<|im_start|>user\n6*7?<|im_end|>\n<|im_start|>assistant\nComputing.<|action_start|><|"
+            "interpreter|>\n```lua\n"
+            "return 6*7\n```<|action_end|>\n<|im_end|>\n<|im_start|>environment "
+            "name=<|interpreter|>\n42<|im_end|>\n");
 }
 
 TEST(Renderer, KeepsRawModelOutputOfCalls) {
@@ -182,19 +193,22 @@ TEST(Renderer, KeepsRawModelOutputOfCalls) {
   RenderOptions opts;
   opts.add_generation_prompt = false;
   EXPECT_EQ(render_prompt(messages, opts),
-            "<|im_start|>assistant\nt<|action_start|><|plugin|>{\"name\":\"calculator\",\"parameters\":{\"expression\":"
+            "<|im_start|>assistant\nt<|action_start|><|plugin|>{\"name\":\"calculator\",\"parameters\":{"
+            "\"expression\":"
             "\"1+1\"}}<|action_end|>\n<|im_end|>\n");
 }
 
 TEST(Renderer, OtherNamesRenderAsGivenInDefaultFlavour) {
-  Json messages = Json::array({{{"role", "user"}, {"name", "file"}, {"content", "[{\"path\": \"data.csv\"}]"}}});
+  Json messages =
+      Json::array({{{"role", "user"}, {"name", "file"}, {"content", "[{\"path\": \"data.csv\"}]"}}});
   RenderOptions opts;
   opts.add_generation_prompt = false;
   EXPECT_EQ(render_prompt(messages_from_json(messages), opts),
             "<|im_start|>user name=file\n[{\"path\": \"data.csv\"}]<|im_end|>\n");
   opts.flavor = Flavor::LMDeploy;
   opts.meta_instruction = "";
-  EXPECT_EQ(render_prompt(messages_from_json(messages), opts), "<|im_start|>user\n[{\"path\": \"data.csv\"}]<|im_end|>\n");
+  EXPECT_EQ(render_prompt(messages_from_json(messages), opts),
+            "<|im_start|>user\n[{\"path\": \"data.csv\"}]<|im_end|>\n");
 }
 
 TEST(Renderer, RejectsBadToolDescriptions) {
@@ -220,9 +234,10 @@ TEST(MessageIo, RejectsMalformedMessagesWithTheirIndex) {
             "messages[0]: unknown role 'robot' (expected system, user, assistant, environment or tool)");
   EXPECT_EQ(msg_of(Json::array({{{"role", "user"}, {"content", "a"}}, {{"content", "x"}}})),
             "messages[1]: needs a string \"role\"");
-  EXPECT_EQ(msg_of(Json::array({{{"role", "assistant"},
-                                  {"content", ""},
-                                  {"tool_calls", Json::array({{{"function", {{"name", "f"}, {"arguments", "{oops"}}}}})}}})),
+  EXPECT_EQ(msg_of(Json::array(
+                {{{"role", "assistant"},
+                  {"content", ""},
+                  {"tool_calls", Json::array({{{"function", {{"name", "f"}, {"arguments", "{oops"}}}}})}}})),
             "messages[0]: tool call 'f' has arguments that are not valid JSON");
   EXPECT_EQ(msg_of(Json::array({{{"role", "user"}, {"content", 5}}})),
             "messages[0]: content must be a string, null or a list of text parts");
@@ -230,7 +245,8 @@ TEST(MessageIo, RejectsMalformedMessagesWithTheirIndex) {
 
 TEST(MessageIo, AcceptsTextPartsAndNullContent) {
   auto m = messages_from_json(Json::array(
-      {{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", "a"}}, {{"type", "text"}, {"text", "b"}}})}},
+      {{{"role", "user"},
+        {"content", Json::array({{{"type", "text"}, {"text", "a"}}, {{"type", "text"}, {"text", "b"}}})}},
        {{"role", "assistant"}, {"content", nullptr}}}));
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0].content, "ab");
@@ -240,7 +256,8 @@ TEST(MessageIo, AcceptsTextPartsAndNullContent) {
 TEST(PyJson, MatchesPythonSeparatorsAndEscapes) {
   Json v = Json::parse(R"({"b": [1, 2.5, true, null, "é\n\"x\"\u0001"], "a": {}, "c": []})");
   EXPECT_EQ(py_dumps(v), R"({"b": [1, 2.5, true, null, "é\n\"x\"\u0001"], "a": {}, "c": []})");
-  EXPECT_EQ(py_dumps(v, 2), "{\n  \"b\": [\n    1,\n    2.5,\n    true,\n    null,\n    \"é\\n\\\"x\\\"\\u0001\"\n  ],\n"
-                            "  \"a\": {},\n  \"c\": []\n}");
+  EXPECT_EQ(py_dumps(v, 2),
+            "{\n  \"b\": [\n    1,\n    2.5,\n    true,\n    null,\n    \"é\\n\\\"x\\\"\\u0001\"\n  ],\n"
+            "  \"a\": {},\n  \"c\": []\n}");
   EXPECT_EQ(py_dumps(Json(1.0)), "1.0");
 }

@@ -58,7 +58,7 @@ TEST(EndToEnd, WebPageInHeadlessChromium) {
     GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
   server::ServerOptions o;
   o.api_key = "page-key";
-  o.tools = {"calculator", "interpreter"};
+  o.tools.builtin = {"calculator", "interpreter"};
   ScriptedServer s(
       {"I will use the calculator." + plugin_call("6*7"), "6*7 is 42.",
        "Drawing it.<|action_start|><|interpreter|>\n```lua\nchart.bar{labels = {\"north\", \"south\"}, "
