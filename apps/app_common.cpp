@@ -73,10 +73,9 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
       dir = demo_model_dir();
       if (dir.empty()) {
         throw std::invalid_argument(
-            "no model backend given and the bundled demo model (models/demo) was not found: pass --model "
-            "DIR, "
-            "--endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies), or set "
-            "AGENTRT_DEMO_MODEL");
+            "no model backend given and the bundled demo model (models/demo) was not found: pass "
+            "--model DIR, --endpoint URL (an OpenAI-compatible server) or --script FILE (replayed replies), "
+            "or set AGENTRT_DEMO_MODEL");
       }
     }
     agent::LocalEngineOptions o;

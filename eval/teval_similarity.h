@@ -18,9 +18,8 @@ namespace agentrt::eval::teval {
 inline constexpr std::string_view kSimilarityMethod = "lexical-cosine";
 inline constexpr std::string_view kSimilarityNote =
     "T-Eval scores reason, understand and plan step matching with all-mpnet-base-v2 sentence embeddings; "
-    "this "
-    "run uses the cosine between bags of lowercase words instead (CJK characters count as one word each), so "
-    "those figures are lexical, not semantic.";
+    "this run uses the cosine between bags of lowercase words instead (CJK characters count as one word "
+    "each), so those figures are lexical, not semantic.";
 
 std::vector<std::string> words_of(std::string_view text);
 

@@ -178,9 +178,8 @@ LocalIndex::LocalIndex(const fs::path& db_path, bool create) : path_(db_path) {
   try {
     exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     exec(
-        "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT "
-        "NULL,"
-        " hash TEXT NOT NULL, doc_id INTEGER NOT NULL)");
+        "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL,"
+        " size INTEGER NOT NULL, hash TEXT NOT NULL, doc_id INTEGER NOT NULL)");
     exec(
         "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(title, body, path UNINDEXED,"
         " tokenize = 'porter unicode61 remove_diacritics 2')");

@@ -95,9 +95,8 @@ agent::ToolResult SearchTool::run(const Json& arguments, const agent::ToolContex
       source = "web";
     } else {
       return agent::ToolResult::failure(
-          "search: no search source is set up: build a local index with `agentrt index DIR` or configure a "
-          "web "
-          "search backend (SEARXNG_URL, BRAVE_API_KEY, SERPER_API_KEY or BING_API_KEY)");
+          "search: no search source is set up: build a local index with `agentrt index DIR` or configure "
+          "a web search backend (SEARXNG_URL, BRAVE_API_KEY, SERPER_API_KEY or BING_API_KEY)");
     }
   }
   return source == "local" ? search_local(query, top_k) : search_web(query, top_k, ctx);
