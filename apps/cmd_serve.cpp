@@ -4,7 +4,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "apps/app_common.h"
 #include "apps/command.h"
@@ -20,6 +22,8 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string api_key;
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
   std::string db;
   std::string data_dir = "agentrt-data";
   std::string model_id = "agentrt";
@@ -72,6 +76,8 @@ int serve(const ServeFlags& f) {
   if (o.api_key.empty()) {
     if (const char* v = std::getenv("AGENTRT_SERVER_API_KEY"); v != nullptr) o.api_key = v;
   }
+  o.allowed_hosts = f.allowed_hosts;
+  o.allowed_origins = f.allowed_origins;
   o.data_dir = f.data_dir;
   o.db_path = f.db;
   o.threads = f.http_threads;
@@ -140,6 +146,16 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option(
       "--api-key", f->api_key,
       "Key clients must send as 'Authorization: Bearer KEY' (default: $AGENTRT_SERVER_API_KEY; none: open)");
+  cmd->add_option("--allowed-hosts", f->allowed_hosts,
+                  "Host names clients may reach the server by, besides localhost names, IP addresses and --host "
+                  "(comma-separated; '*' for any; '.example.org' for a domain): other Host headers get a 403, "
+                  "which stops DNS-rebinding pages")
+      ->delimiter(',');
+  cmd->add_option("--allowed-origins", f->allowed_origins,
+                  "Origins of other web pages allowed to call the API from a browser, e.g. "
+                  "https://app.example.org (comma-separated; '*' for any); the server's own page is always "
+                  "allowed, other cross-origin browser requests get a 403")
+      ->delimiter(',');
   cmd->add_option("--data-dir", f->data_dir, "Folder for the session database and the sessions' workspaces")
       ->capture_default_str();
   cmd->add_option("--db", f->db, "Session database file (default: DATA_DIR/agentrt.db)");

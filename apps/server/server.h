@@ -21,6 +21,10 @@ struct ServerOptions {
   int port = 8000;  // 0: any free port (bind() tells which)
   // When set, every /v1/ request needs "Authorization: Bearer <key>"; /, /health and /metrics stay open.
   std::string api_key;
+  // Browsers (apps/server/request_guard.h): host names clients may use besides localhost names, IP addresses
+  // and `host` ("*": any), and the origins of other web pages allowed to call the API ("*": any).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
   std::filesystem::path data_dir = "agentrt-data";  // the database and the sessions' workspaces
   std::filesystem::path db_path;                    // empty: data_dir/agentrt.db
   size_t max_body_bytes = 4u << 20;                 // JSON request bodies

@@ -16,6 +16,7 @@
 
 #include "apps/server/api_error.h"
 #include "apps/server/metrics.h"
+#include "apps/server/request_guard.h"
 #include "apps/server/server.h"
 #include "apps/server/session_store.h"
 
@@ -34,6 +35,7 @@ struct ServerState {
   std::shared_ptr<ServedModel> model;
   ServerMetrics metrics;
   std::unique_ptr<SessionStore> store;
+  std::unique_ptr<RequestGuard> guard;
   HttpServer http;
 
   std::mutex busy_mutex;

@@ -1,6 +1,7 @@
-// Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs) and the web
-// page in headless Chromium through playwright-core (e2e/web_page.mjs). They need node, the npm packages that
-// scripts/setup-npm-server installs, and (for the page) Debian's chromium; without them the tests skip and
+// Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs), the web
+// page in headless Chromium through playwright-core (e2e/web_page.mjs), and pages of other origins attacking
+// the server from Chromium (e2e/browser_attacks.mjs). They need node, the npm packages that
+// scripts/setup-npm-server installs, and (for the pages) Debian's chromium; without them the tests skip and
 // say why.
 #include <gtest/gtest.h>
 
@@ -74,6 +75,24 @@ TEST(EndToEnd, WebPageInHeadlessChromium) {
                                               chart.string() + "'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("all web page steps passed"), std::string::npos) << r.out;
+}
+
+TEST(EndToEnd, PagesOfOtherOriginsCannotDriveTheServer) {
+  if (const auto why = node_missing("playwright-core"); !why.empty()) GTEST_SKIP() << why;
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
+  server::ServerOptions o;
+  o.tools.builtin = {"calculator", "interpreter"};
+  ScriptedServer s({"A run an attacker started."}, o);
+  const auto r = run_node("browser_attacks.mjs", "BASE_URL=" + s.server->base_url());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all browser attack steps passed"), std::string::npos) << r.out;
+  // Nothing ran and nothing was made, though every request reached the server.
+  auto c = s.client();
+  EXPECT_TRUE(get_json(c, "/v1/sessions")["data"].empty());
+  EXPECT_TRUE(s.backend->prompts().empty());
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_GE(metric(metrics, "agentrt_http_requests_total{route=\"forbidden\",code=\"403\"}"), 10) << metrics;
 }
 
 }  // namespace
