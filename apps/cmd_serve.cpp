@@ -146,10 +146,11 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option(
       "--api-key", f->api_key,
       "Key clients must send as 'Authorization: Bearer KEY' (default: $AGENTRT_SERVER_API_KEY; none: open)");
-  cmd->add_option("--allowed-hosts", f->allowed_hosts,
-                  "Host names clients may reach the server by, besides localhost names, IP addresses and --host "
-                  "(comma-separated; '*' for any; '.example.org' for a domain): other Host headers get a 403, "
-                  "which stops DNS-rebinding pages")
+  cmd->add_option(
+         "--allowed-hosts", f->allowed_hosts,
+         "Host names clients may reach the server by, besides localhost names, IP addresses and --host "
+         "(comma-separated; '*' for any; '.example.org' for a domain): other Host headers get a 403, "
+         "which stops DNS-rebinding pages")
       ->delimiter(',');
   cmd->add_option("--allowed-origins", f->allowed_origins,
                   "Origins of other web pages allowed to call the API from a browser, e.g. "

@@ -151,6 +151,7 @@ class CountingBackend : public agent::LLMBackend {
   CountingBackend(ServedModel& model, ServerMetrics& metrics) : model_(model), metrics_(metrics) {}
   std::string name() const override { return model_.id(); }
   agent::MarkerIds marker_ids() const override { return model_.marker_ids(); }
+  agent::SchemaSupport response_schema_support() override { return model_.response_schema_support(); }
   agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
                              const agent::ChunkCallback& on_chunk) override {
     try {

@@ -123,7 +123,8 @@ std::optional<ApiError> RequestGuard::check(const GuardedRequest& r) const {
   } else if (r.sec_fetch_site == "cross-site" || r.sec_fetch_site == "same-site") {
     // A browser request from another site that carries no Origin (an <img>, a <script>, a link): only a
     // top-level visit of the page itself is let through.
-    const bool page_visit = r.method == "GET" && r.sec_fetch_mode == "navigate" && !r.path.starts_with("/v1/");
+    const bool page_visit =
+        r.method == "GET" && r.sec_fetch_mode == "navigate" && !r.path.starts_with("/v1/");
     if (!page_visit) {
       return forbidden("cross-site browser requests are refused (Sec-Fetch-Site: " + r.sec_fetch_site + ")",
                        "forbidden_origin");

@@ -30,12 +30,12 @@ struct RequestGuardOptions {
 struct GuardedRequest {
   std::string method;
   std::string path;
-  std::string host;             // the Host header ("" when absent)
-  std::string origin;           // the Origin header ("" when absent)
-  std::string sec_fetch_site;   // "same-origin" | "same-site" | "cross-site" | "none" | ""
-  std::string sec_fetch_mode;   // "navigate" | "cors" | "no-cors" | ...
-  std::string content_type;     // the Content-Type header ("" when absent)
-  bool is_upload = false;       // a POST to a files route (multipart)
+  std::string host;            // the Host header ("" when absent)
+  std::string origin;          // the Origin header ("" when absent)
+  std::string sec_fetch_site;  // "same-origin" | "same-site" | "cross-site" | "none" | ""
+  std::string sec_fetch_mode;  // "navigate" | "cors" | "no-cors" | ...
+  std::string content_type;    // the Content-Type header ("" when absent)
+  bool is_upload = false;      // a POST to a files route (multipart)
 };
 
 class RequestGuard {

@@ -66,8 +66,9 @@ TEST(BrowserGuard, SimpleTextPlainPostsCreateNothing) {
 TEST(BrowserGuard, ForeignOriginIsRefusedEvenWithJson) {
   ScriptedServer s({"Should never be asked."});
   auto c = s.client();
-  for (const std::string& origin : std::vector<std::string>{"http://evil.example", "null", "http://localhost:1",
-                                    "http://127.0.0.1:" + std::to_string(s.server->port() + 1)}) {
+  for (const std::string& origin :
+       std::vector<std::string>{"http://evil.example", "null", "http://localhost:1",
+                                "http://127.0.0.1:" + std::to_string(s.server->port() + 1)}) {
     expect_forbidden(send(c, "POST", "/v1/agent/runs", kRunBody, "application/json", {{"Origin", origin}}),
                      "forbidden_origin");
     expect_forbidden(send(c, "GET", "/v1/sessions", "", "", {{"Origin", origin}}), "forbidden_origin");
@@ -96,9 +97,9 @@ TEST(BrowserGuard, ForeignHostIsRefused) {
   for (const std::string path : {"/", "/health", "/metrics", "/v1/sessions", "/v1/models"}) {
     expect_forbidden(send(c, "GET", path, "", "", {{"Host", host}}), "forbidden_host");
   }
-  expect_forbidden(send(c, "POST", "/v1/sessions", kSessionBody, "application/json",
-                        {{"Host", host}, {"Origin", origin}}),
-                   "forbidden_host");
+  expect_forbidden(
+      send(c, "POST", "/v1/sessions", kSessionBody, "application/json", {{"Host", host}, {"Origin", origin}}),
+      "forbidden_host");
   expect_forbidden(send(c, "POST", "/v1/agent/runs", kRunBody, "application/json", {{"Host", host}}),
                    "forbidden_host");
   EXPECT_EQ(session_count(c), 0u);
@@ -185,8 +186,8 @@ TEST(RequestGuard, HostNames) {
                            "10.1.2.3", "[::1]:8000", "[fe80::1]", "0.0.0.0:8000", "my-box:8000", "MY-BOX"}) {
     EXPECT_TRUE(g.host_allowed(host)) << host;
   }
-  for (const char* host : {"", "evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "my-box.evil",
-                           "evillocalhost"}) {
+  for (const char* host :
+       {"", "evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "my-box.evil", "evillocalhost"}) {
     EXPECT_FALSE(g.host_allowed(host)) << host;
   }
   server::RequestGuard any({"127.0.0.1", {"*"}, {}});

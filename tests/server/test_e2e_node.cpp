@@ -1,14 +1,17 @@
 // Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs), the web
-// page in headless Chromium through playwright-core (e2e/web_page.mjs), and pages of other origins attacking
-// the server from Chromium (e2e/browser_attacks.mjs). They need node, the npm packages that
+// page in headless Chromium through playwright-core (e2e/web_page.mjs), pages of other origins attacking
+// the server from Chromium (e2e/browser_attacks.mjs), and structured output checked by zod
+// (e2e/structured_output.mjs). They need node, the npm packages that
 // scripts/setup-npm-server installs, and (for the pages) Debian's chromium; without them the tests skip and
 // say why.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "apps/server/engine_served_model.h"
 #include "server_harness.h"
 #include "tests/apps/cli_runner.h"
+#include "tiny_model.h"
 
 namespace agentrt::testing {
 namespace {
@@ -75,6 +78,21 @@ TEST(EndToEnd, WebPageInHeadlessChromium) {
                                               chart.string() + "'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("all web page steps passed"), std::string::npos) << r.out;
+}
+
+TEST(EndToEnd, StructuredOutputValidatesWithTheOfficialClientAndZod) {
+  if (const auto why = node_missing("zod"); !why.empty()) GTEST_SKIP() << why;
+  agent::LocalEngineOptions lo;
+  lo.threads = 1;
+  lo.progress = false;
+  auto model = server::serve_local_engine(std::make_unique<agent::LocalEngineBackend>(tiny_checkpoint(), lo),
+                                          "agentrt", {});
+  server::ServerOptions o;
+  o.data_dir = fresh_dir("structured");
+  TestServer server(model, o);
+  const auto r = run_node("structured_output.mjs", "BASE_URL=" + server.base_url());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all structured output steps passed"), std::string::npos) << r.out;
 }
 
 TEST(EndToEnd, PagesOfOtherOriginsCannotDriveTheServer) {

@@ -12,25 +12,13 @@
 
 #include "apps/server/engine_served_model.h"
 #include "engine/logits_processor.h"
-#include "engine/model_maker.h"
 #include "engine/serving/serving_engine.h"
 #include "engine/tokenizer.h"
 #include "server_harness.h"
+#include "tiny_model.h"
 
 namespace agentrt::testing {
 namespace {
-
-const std::filesystem::path& tiny_checkpoint() {
-  static const std::filesystem::path dir = [] {
-    auto d = fresh_dir("tiny-model");
-    engine::MakeModelOptions o;
-    o.config = engine::preset_config("tiny");
-    o.seed = 1;
-    engine::make_model(d, o);
-    return d;
-  }();
-  return dir;
-}
 
 struct EngineServer {
   std::unique_ptr<TestServer> server;

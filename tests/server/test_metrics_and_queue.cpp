@@ -27,7 +27,8 @@ class PacedBackend : public agent::LLMBackend {
     while (now > seen && !max_active_.compare_exchange_weak(seen, now)) {
     }
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (rendezvous_ > 1 && max_active_.load() < rendezvous_ && std::chrono::steady_clock::now() < give_up) {
+    while (rendezvous_ > 1 && max_active_.load() < rendezvous_ &&
+           std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     agent::Completion c;
