@@ -38,6 +38,7 @@ struct ServeFlags {
 
   std::string flavor = "internlm2";
   int max_turns = 8;
+  int max_parallel_tools = 4;
   size_t max_body_bytes = 4u << 20;
   size_t max_upload_bytes = 32u << 20;
 };
@@ -85,6 +86,7 @@ int serve(const ServeFlags& f) {
 
   o.flavor = agent::flavor_from_string(f.flavor);
   o.max_turns = f.max_turns;
+  o.max_parallel_tools = f.max_parallel_tools;
   o.max_body_bytes = f.max_body_bytes;
   o.max_upload_bytes = f.max_upload_bytes;
   // The same tools `run` offers for these flags: the model folder's own list by default, and MCP servers'.
@@ -174,6 +176,10 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
       "--constrain-tools", f->constrain,
       "Make tool calls valid by construction (the sampler follows each tool's JSON schema; local models)");
   cmd->add_option("--max-turns", f->max_turns, "Default model turns of an agent run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-parallel-tools", f->max_parallel_tools,
+                  "Tool calls of one model turn that agent runs execute at once (1: one after another)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest JSON request body")->capture_default_str();

@@ -19,6 +19,7 @@ struct RunRequest {
   std::string language = "en";
   int max_tokens = 1024;
   float temperature = 0;
+  bool parallel_tool_calls = true;                // false: a turn's calls run one after another
   std::optional<std::vector<std::string>> tools;  // unset: every tool the server offers
 };
 
@@ -49,6 +50,9 @@ RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
   if (auto* v = field(
           "plan", [](const Json& j) { return j.is_boolean(); }, "a boolean"))
     r.plan = v->get<bool>();
+  if (auto* v = field(
+          "parallel_tool_calls", [](const Json& j) { return j.is_boolean(); }, "a boolean"))
+    r.parallel_tool_calls = v->get<bool>();
   if (auto* v = field(
           "max_turns", [](const Json& j) { return j.is_number_integer(); }, "an integer")) {
     const auto n = v->get<long long>();
@@ -204,6 +208,7 @@ agent::RunResult execute(ServerState& s, RunJob& job, const std::function<void(c
   so.language = r.language;
   so.generation.max_tokens = r.max_tokens;
   so.generation.temperature = r.temperature;
+  so.max_parallel_tools = r.parallel_tool_calls ? s.options.max_parallel_tools : 1;
   so.workspace = job.workspace;
   so.session_id = r.session_id;
   StoringTraceSink sink(*s.store, r.session_id, r.task, forward);

@@ -35,6 +35,7 @@ struct ServerOptions {
   // and the run's defaults.
   apps::ToolSet tools = apps::every_builtin_tool();
   int max_turns = 8;
+  int max_parallel_tools = 4;  // calls of one turn run at once (a run's "parallel_tool_calls": false: 1)
   // Ask the backend to make tool calls valid by construction (chat requests with tools, agent runs); only
   // backends that sample themselves (the local engine) act on it.
   bool constrain_tools = false;
