@@ -45,6 +45,14 @@ const Check kServiceTier = [](const std::string& name, const Json& v) {
   }
 };
 
+const Check kPreservedTokens = [](const std::string& name, const Json& v) {
+  if (v.is_null()) return;
+  if (!v.is_array()) throw bad_request("'" + name + "' must be a list of strings", name, "invalid_type");
+  for (const auto& t : v) {
+    if (!t.is_string()) throw bad_request("'" + name + "' must be a list of strings", name, "invalid_type");
+  }
+};
+
 const Check kModalities = [](const std::string& name, const Json& v) {
   if (v.is_null() || v == Json::array({"text"})) return;
   throw unsupported(name, "this model writes text only (\"modalities\": [\"text\"])");
@@ -91,6 +99,11 @@ const std::map<std::string, Check>& common_fields() {
       {"logit_bias", only_empty("token biases are not applied")},
       {"user", kString},
       {"safety_identifier", kString},
+      // What remote backends (another agentrt among them) send so special tokens come back as text: ours
+      // always do, so these are honoured as long as they do not ask otherwise.
+      {"skip_special_tokens", only_empty("special tokens are always returned as text")},
+      {"spaces_between_special_tokens", only_empty("no spaces are put around special tokens")},
+      {"preserved_tokens", kPreservedTokens},
   };
   return fields;
 }

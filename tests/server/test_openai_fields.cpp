@@ -70,7 +70,7 @@ struct TinyEngineServer {
 };
 
 TEST(OpenAIFields, UnknownAndUnhonouredFieldsAreRefusedByName) {
-  ScriptedServer s({"ok"});
+  ScriptedServer s({"ok", "ok"});
   auto c = s.client();
   const std::vector<std::pair<std::string, Json>> refused = {
       {"unknown_field", 1},
@@ -108,6 +108,16 @@ TEST(OpenAIFields, UnknownAndUnhonouredFieldsAreRefusedByName) {
   int status = 0;
   post_json(c, "/v1/chat/completions", fine, &status);
   EXPECT_EQ(status, 200);
+  // What remote backends (another agentrt among them) send to get special tokens back: already so here.
+  Json completion{{"model", "agentrt"},
+                  {"prompt", "x"},
+                  {"skip_special_tokens", false},
+                  {"spaces_between_special_tokens", false},
+                  {"preserved_tokens", Json::array({"<|action_start|>"})}};
+  post_json(c, "/v1/completions", completion, &status);
+  EXPECT_EQ(status, 200);
+  completion["skip_special_tokens"] = true;
+  EXPECT_EQ(post_json(c, "/v1/completions", completion, &status)["error"]["param"], "skip_special_tokens");
   // The legacy completions endpoint has its own list.
   for (const auto& [field, value] : std::vector<std::pair<std::string, Json>>{
            {"suffix", "end"}, {"best_of", 3}, {"response_format", Json{{"type", "json_object"}}}}) {
@@ -116,7 +126,7 @@ TEST(OpenAIFields, UnknownAndUnhonouredFieldsAreRefusedByName) {
     EXPECT_EQ(status, 400) << field;
     EXPECT_EQ(r["error"]["param"], field);
   }
-  EXPECT_EQ(s.backend->prompts().size(), 1u);  // only the request with nothing refused reached the model
+  EXPECT_EQ(s.backend->prompts().size(), 2u);  // only the requests with nothing refused reached the model
 }
 
 TEST(OpenAIFields, ResponseFormatIsRefusedWhereTheBackendCannotHoldIt) {
