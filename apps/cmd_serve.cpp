@@ -39,6 +39,8 @@ struct ServeFlags {
   std::string flavor = "internlm2";
   int max_turns = 8;
   int max_parallel_tools = 4;
+  std::string otlp_endpoint;
+  std::string otlp_service_name = "agentrt";
   size_t max_body_bytes = 4u << 20;
   size_t max_upload_bytes = 32u << 20;
 };
@@ -87,6 +89,8 @@ int serve(const ServeFlags& f) {
   o.flavor = agent::flavor_from_string(f.flavor);
   o.max_turns = f.max_turns;
   o.max_parallel_tools = f.max_parallel_tools;
+  o.otlp_endpoint = f.otlp_endpoint;
+  o.otlp_service_name = f.otlp_service_name;
   o.max_body_bytes = f.max_body_bytes;
   o.max_upload_bytes = f.max_upload_bytes;
   // The same tools `run` offers for these flags: the model folder's own list by default, and MCP servers'.
@@ -182,6 +186,12 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
                   "Tool calls of one model turn that agent runs execute at once (1: one after another)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option(
+      "--otlp-endpoint", f->otlp_endpoint,
+      "OpenTelemetry collector (OTLP/HTTP, e.g. http://127.0.0.1:4318): each agent run is exported "
+      "as spans (run, turns, generations, tool calls)");
+  cmd->add_option("--otlp-service-name", f->otlp_service_name, "service.name of the exported spans")
+      ->capture_default_str();
   cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest JSON request body")->capture_default_str();
   cmd->add_option("--max-upload-bytes", f->max_upload_bytes, "Largest uploaded file")->capture_default_str();
   cmd->callback([f] {

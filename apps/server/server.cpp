@@ -101,6 +101,12 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
                              "': " + ec.message());
   }
   s.store = std::make_unique<SessionStore>(s.options.db_path);
+  if (!s.options.otlp_endpoint.empty()) {
+    OtlpExporterOptions eo;
+    eo.endpoint = s.options.otlp_endpoint;
+    eo.service_name = s.options.otlp_service_name;
+    s.otlp = std::make_unique<OtlpExporter>(eo);
+  }
 
   const int threads = std::max(1, s.options.threads);
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -185,7 +191,8 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
                reply_json(res, Json{{"status", "ok"}, {"model", s.model->id()}});
              }));
   s.http.Get("/metrics", route(s, "/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-               res.set_content(s.metrics.render(*s.model), "text/plain; version=0.0.4; charset=utf-8");
+               res.set_content(s.metrics.render(*s.model) + (s.otlp ? s.otlp->metrics_text() : ""),
+                               "text/plain; version=0.0.4; charset=utf-8");
              }));
   add_openai_routes(s);
   add_agent_routes(s);

@@ -41,6 +41,10 @@ struct ServerOptions {
   bool constrain_tools = false;
   int agent_max_tokens = 1024;
   std::string language = "en";
+  // When set, each agent run is exported as OpenTelemetry spans over OTLP/HTTP to this collector
+  // (apps/server/otlp_exporter.h), as the service `otlp_service_name`.
+  std::string otlp_endpoint;
+  std::string otlp_service_name = "agentrt";
 };
 
 struct ServerState;
