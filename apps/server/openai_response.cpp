@@ -81,7 +81,7 @@ std::vector<Json> ChatReply::take(const std::vector<agent::ParserEvent>& events)
       continue;
     }
     const agent::Action& a = e.action;
-    std::optional<OpenCall> streamed = std::move(open_);
+    std::optional<StreamedCall> streamed = std::move(open_);
     open_.reset();
     if (streamed && a.channel == agent::Channel::Plugin) streamed->stream.update(a.raw);
     // Only a stream announces calls early; a whole reply is decided on the whole call.

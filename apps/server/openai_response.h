@@ -20,6 +20,13 @@ long long unix_seconds();
 
 Json usage_json(const agent::Completion& completion);
 
+// A plugin call of a streamed reply while the model writes it.
+struct StreamedCall {
+  CallArgumentsStream stream;
+  int index = -1;  // >= 0 once announced
+  std::string id;
+};
+
 // Follows one chat generation as it streams: separates text from tool calls with the protocol's parser and
 // produces the stream's chunks, then the whole response or the stream's last chunks. A plugin call is
 // announced (index, id, name) as soon as its name is written and its arguments follow as the model writes
@@ -52,13 +59,7 @@ class ChatReply {
   bool calls_allowed() const;
   Json call_delta(int index, Json function, const std::string& id = "") const;
 
-  // The plugin call being written, while it streams.
-  struct OpenCall {
-    CallArgumentsStream stream;
-    int index = -1;  // >= 0 once announced
-    std::string id;
-  };
-  std::optional<OpenCall> open_;
+  std::optional<StreamedCall> open_;  // the plugin call being written, while it streams
   void finish_parse(const agent::Completion& completion, std::vector<Json>& deltas);
 
   const ChatRequest& request_;
