@@ -50,6 +50,9 @@ class ActionParser {
   std::vector<ParserEvent> finish();
 
   const ParsedReply& reply() const { return reply_; }
+  // The call block being read, once its channel is known (channel and raw text so far), or null: lets a
+  // caller stream a call's arguments while the model writes them.
+  const Action* open_call() const { return state_ == State::InAction ? &current_ : nullptr; }
 
   // Parses a whole reply at once (text only).
   static ParsedReply parse(std::string_view text);

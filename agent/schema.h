@@ -130,6 +130,10 @@ class Tool {
   }
   // How long one call may take unless the session configures otherwise.
   virtual std::chrono::milliseconds default_timeout() const { return std::chrono::seconds(30); }
+  // Whether calls of this tool may run at the same time as each other (the calls of one turn run
+  // concurrently). A tool with state that calls must not share at once (one interpreter session) says false:
+  // its calls then run one at a time, in the order the model wrote them, beside other tools' calls.
+  virtual bool may_overlap() const { return true; }
   // Runs one call with validated arguments. Errors the model should see are returned as ToolResult::failure;
   // exceptions are caught by the registry and turned into failures too.
   virtual ToolResult run(const Json& arguments, const ToolContext& ctx) = 0;

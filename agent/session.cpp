@@ -17,6 +17,10 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+long long ms_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
 Json action_arguments_for_trace(const Action& a) {
   Json j{{"tool", a.name}, {"channel", to_string(a.channel)}, {"valid", a.valid}};
   if (a.channel == Channel::Interpreter) {
@@ -104,6 +108,7 @@ RunResult Session::run(const std::string& task, const RunObserver& observer) {
   RunResult result;
   result.run_id = new_run_id();
   Tracer tracer(trace_, result.run_id);
+  const auto run_start = std::chrono::steady_clock::now();
 
   try {
     if (history_.empty()) {
@@ -151,26 +156,33 @@ RunResult Session::run(const std::string& task, const RunObserver& observer) {
       history_.push_back(assistant);
 
       last_failed = false;
+      // Every call is announced in order, then they run together (at most max_parallel_tools at once) and
+      // their results come back in the calls' order.
       for (const auto& action : assistant.actions) {
-        if (cancelled_) break;
         tracer.emit(trace_kind::kSelect,
                     {{"tool", action.name}, {"channel", to_string(action.channel)}, {"call_id", action.id}});
         tracer.emit(trace_kind::kArguments, action_arguments_for_trace(action));
         if (observer.on_action) observer.on_action(action);
-
-        ToolContext ctx;
-        ctx.workspace = options_.workspace;
-        ctx.trace = trace_;
-        ctx.session_id = options_.session_id;
-        ctx.cancelled = &cancelled_;
-        const auto t0 = std::chrono::steady_clock::now();
-        ToolResult r = tools_.dispatch(action, ctx);
-        const auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+      }
+      ToolContext ctx;
+      ctx.workspace = options_.workspace;
+      ctx.trace = trace_;
+      ctx.session_id = options_.session_id;
+      ctx.cancelled = &cancelled_;
+      CallBatch batch(tools_, assistant.actions, ctx, options_.max_parallel_tools);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const Action& action = assistant.actions[i];
+        const CallOutcome& outcome = batch.wait(i);
+        if (!outcome.ran) break;  // cancelled before it started
+        const ToolResult& r = outcome.result;
         ++result.tool_calls;
         Json obs = to_json(r);
         obs["tool"] = action.name;
         obs["call_id"] = action.id;
-        obs["latency_ms"] = static_cast<long long>(latency.count());
+        obs["latency_ms"] = ms_between(outcome.start, outcome.end);
+        // When the call ran, in the run's time (t_ms): calls of one turn overlap.
+        obs["t_start_ms"] = ms_between(run_start, outcome.start);
+        obs["t_end_ms"] = ms_between(run_start, outcome.end);
         tracer.emit(trace_kind::kObservation, obs);
         if (observer.on_result) observer.on_result(action, r);
         history_.push_back(

@@ -1,8 +1,8 @@
 // The planner loop of one conversation (../shared/spec/architecture.md, "Data flow of one agent run"): keeps
-// the history, renders it, streams the model's reply through the action parser, dispatches each call through
-// the registry in order, feeds every result back as an environment turn, and repeats until a reply without a
-// call or until the turns run out (then one last turn asks the model to answer from what it has). Every step
-// is traced.
+// the history, renders it, streams the model's reply through the action parser, dispatches the reply's calls
+// through the registry (concurrently, at most max_parallel_tools at once; results in the calls' order), feeds
+// every result back as an environment turn, and repeats until a reply without a call or until the turns run
+// out (then one last turn asks the model to answer from what it has). Every step is traced.
 #pragma once
 
 #include <atomic>
@@ -29,6 +29,9 @@ struct SessionOptions {
   // The general system turn. Unset: prompts/system/agent.<language>.txt; empty: none.
   std::optional<std::string> system_prompt;
   GenerationParams generation;
+  // Calls of one turn running at once (1: one after another). Tools that may not overlap themselves
+  // (Tool::may_overlap) run their calls one at a time whatever this says.
+  int max_parallel_tools = 4;
   std::filesystem::path workspace = std::filesystem::current_path();
   std::string session_id;
 };

@@ -203,4 +203,89 @@ ToolResult ToolRegistry::dispatch(const Action& action, const ToolContext& ctx) 
   return result;
 }
 
+CallBatch::CallBatch(const ToolRegistry& registry, std::vector<Action> actions, ToolContext ctx,
+                     int max_parallel)
+    : registry_(registry),
+      actions_(std::move(actions)),
+      ctx_(std::move(ctx)),
+      outcomes_(actions_.size()),
+      done_(actions_.size(), false) {
+  for (const auto& a : actions_) {
+    const auto tool = a.channel == Channel::Interpreter ? registry_.interpreter() : registry_.find(a.name);
+    may_overlap_.push_back(!tool || tool->may_overlap());
+  }
+  // One at a time: each call runs on the caller's thread when its outcome is asked for, so a call never
+  // starts before the caller has seen the one before it (and, say, cancelled the run).
+  if (max_parallel <= 1) return;
+  const size_t workers = std::min(actions_.size(), static_cast<size_t>(max_parallel));
+  for (size_t w = 0; w < workers; ++w) workers_.emplace_back([this] { work(); });
+}
+
+CallBatch::~CallBatch() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  changed_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+bool CallBatch::overlaps(size_t i) const {
+  return may_overlap_[i];
+}
+
+void CallBatch::work_one() {
+  const size_t i = next_++;
+  CallOutcome& outcome = outcomes_[i];
+  if (!ctx_.cancel_requested()) {
+    outcome.ran = true;
+    outcome.start = std::chrono::steady_clock::now();
+    outcome.result = registry_.dispatch(actions_[i], ctx_);
+    outcome.end = std::chrono::steady_clock::now();
+  }
+  done_[i] = true;
+}
+
+void CallBatch::work() {
+  std::unique_lock lock(mutex_);
+  while (next_ < actions_.size()) {
+    const size_t i = next_++;
+    // A tool that may not overlap itself waits for its earlier calls (already taken by other workers, since
+    // calls are taken in order, so the wait always ends).
+    if (!overlaps(i)) {
+      changed_.wait(lock, [&] {
+        for (size_t j = 0; j < i; ++j) {
+          if (!done_[j] && !may_overlap_[j] && actions_[j].channel == actions_[i].channel &&
+              actions_[j].name == actions_[i].name) {
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+    CallOutcome outcome;
+    if (!closing_ && !ctx_.cancel_requested()) {
+      lock.unlock();
+      outcome.ran = true;
+      outcome.start = std::chrono::steady_clock::now();
+      outcome.result = registry_.dispatch(actions_[i], ctx_);
+      outcome.end = std::chrono::steady_clock::now();
+      lock.lock();
+    }
+    outcomes_[i] = std::move(outcome);
+    done_[i] = true;
+    changed_.notify_all();
+  }
+}
+
+const CallOutcome& CallBatch::wait(size_t i) {
+  if (workers_.empty()) {
+    while (next_ <= i) work_one();
+    return outcomes_[i];
+  }
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return done_[i]; });
+  return outcomes_[i];
+}
+
 }  // namespace agentrt::agent

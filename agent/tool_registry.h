@@ -4,9 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/schema.h"
@@ -48,6 +51,47 @@ class ToolRegistry {
  private:
   std::vector<std::shared_ptr<Tool>> tools_;
   std::map<std::string, std::chrono::milliseconds, std::less<>> timeouts_;
+};
+
+// What became of one call of a batch.
+struct CallOutcome {
+  bool ran = false;  // false: the run was cancelled before the call started
+  ToolResult result;
+  std::chrono::steady_clock::time_point start, end;
+};
+
+// The calls of one model turn, run concurrently: at most `max_parallel` at once (1: one after another), calls
+// of a tool that may not overlap (Tool::may_overlap) one at a time in their order. Outcomes are taken in the
+// calls' order, each as soon as it (and those before it) are done; a call not started when the context's
+// cancel flag is set is not started at all.
+class CallBatch {
+ public:
+  CallBatch(const ToolRegistry& registry, std::vector<Action> actions, ToolContext ctx, int max_parallel);
+  // Waits for the calls already running (none starts any more once the batch is being destroyed).
+  ~CallBatch();
+  CallBatch(const CallBatch&) = delete;
+  CallBatch& operator=(const CallBatch&) = delete;
+
+  size_t size() const { return actions_.size(); }
+  // Waits for call i to end (or to be skipped) and returns what became of it.
+  const CallOutcome& wait(size_t i);
+
+ private:
+  void work();      // a worker thread's loop
+  void work_one();  // the next call, on the caller's thread (max_parallel 1: no workers)
+  bool overlaps(size_t i) const;
+
+  const ToolRegistry& registry_;
+  std::vector<Action> actions_;
+  ToolContext ctx_;
+  std::vector<bool> may_overlap_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<CallOutcome> outcomes_;  // guarded by mutex_
+  std::vector<bool> done_;             // guarded by mutex_
+  size_t next_ = 0;                    // guarded by mutex_
+  bool closing_ = false;               // guarded by mutex_
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace agentrt::agent

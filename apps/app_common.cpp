@@ -13,6 +13,7 @@
 #include "agent/backends/backend_local.h"
 #include "agent/backends/backend_remote.h"
 #include "agent/backends/backend_scripted.h"
+#include "engine/tokenizer.h"
 #include "tools/mcp_tool.h"
 
 namespace agentrt::apps {
@@ -34,6 +35,10 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias) {
                   "API key for that server (default: $AGENTRT_API_KEY or $OPENAI_API_KEY)");
   cmd->add_option("--timeout", flags.timeout_s, "Seconds to wait for the server's next bytes")
       ->capture_default_str();
+  cmd->add_option(
+      "--tokenizer", flags.tokenizer,
+      "The served model's tokenizer (a tokenizer.model file, or the model's folder) for --endpoint: "
+      "prompts then go to the server as token ids, exactly the tokens the protocol means");
 }
 
 std::filesystem::path demo_model_dir() {
@@ -64,6 +69,8 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
   if (flags.threads < 0) throw std::invalid_argument("--threads must be 0 (all) or more");
   if (flags.backend != "cpu" && flags.backend != "cuda")
     throw std::invalid_argument("--backend must be cpu or cuda, not '" + flags.backend + "'");
+  if (!flags.tokenizer.empty() && flags.endpoint.empty())
+    throw std::invalid_argument("--tokenizer names the tokenizer of the model behind --endpoint");
   if (flags.backend != "cpu" && chosen == 1 && flags.model.empty())
     throw std::invalid_argument(
         "--backend runs a local model (--model or the demo model), not --endpoint or --script");
@@ -99,6 +106,19 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
     }
     if (flags.timeout_s <= 0) throw std::invalid_argument("--timeout must be positive");
     o.read_timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_s * 1000));
+    if (!flags.tokenizer.empty()) {
+      // A model folder, or a tokenizer.model (with the tokenizer_config.json beside it, when there is one).
+      namespace fs = std::filesystem;
+      const fs::path path = flags.tokenizer;
+      std::error_code ec;
+      if (fs::is_directory(path, ec)) {
+        o.tokenizer = std::make_shared<engine::Tokenizer>(engine::Tokenizer::load(path));
+      } else {
+        const fs::path config = path.parent_path() / "tokenizer_config.json";
+        o.tokenizer = std::make_shared<engine::Tokenizer>(
+            engine::Tokenizer::from_files(path, fs::exists(config, ec) ? config : fs::path()));
+      }
+    }
     return std::make_unique<agent::RemoteBackend>(o);
   }
   return agent::ScriptedBackend::from_file(flags.script);  // the one backend left

@@ -26,6 +26,7 @@ struct BackendFlags {
   std::string model_name;       // --endpoint-model NAME: the served model (asked from the server when empty)
   std::string api_key;          // --endpoint-api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
   double timeout_s = 120;       // --timeout SECONDS: longest wait for the server's next bytes
+  std::string tokenizer;        // --tokenizer FILE|DIR: the served model's tokenizer (prompts as token ids)
 };
 
 // The same spellings for every command; `--model-name` is an alias of --endpoint-model everywhere, and

@@ -4,7 +4,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "apps/app_common.h"
 #include "apps/command.h"
@@ -20,6 +22,8 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string api_key;
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
   std::string db;
   std::string data_dir = "agentrt-data";
   std::string model_id = "agentrt";
@@ -34,6 +38,9 @@ struct ServeFlags {
 
   std::string flavor = "internlm2";
   int max_turns = 8;
+  int max_parallel_tools = 4;
+  std::string otlp_endpoint;
+  std::string otlp_service_name = "agentrt";
   size_t max_body_bytes = 4u << 20;
   size_t max_upload_bytes = 32u << 20;
 };
@@ -72,6 +79,8 @@ int serve(const ServeFlags& f) {
   if (o.api_key.empty()) {
     if (const char* v = std::getenv("AGENTRT_SERVER_API_KEY"); v != nullptr) o.api_key = v;
   }
+  o.allowed_hosts = f.allowed_hosts;
+  o.allowed_origins = f.allowed_origins;
   o.data_dir = f.data_dir;
   o.db_path = f.db;
   o.threads = f.http_threads;
@@ -79,6 +88,9 @@ int serve(const ServeFlags& f) {
 
   o.flavor = agent::flavor_from_string(f.flavor);
   o.max_turns = f.max_turns;
+  o.max_parallel_tools = f.max_parallel_tools;
+  o.otlp_endpoint = f.otlp_endpoint;
+  o.otlp_service_name = f.otlp_service_name;
   o.max_body_bytes = f.max_body_bytes;
   o.max_upload_bytes = f.max_upload_bytes;
   // The same tools `run` offers for these flags: the model folder's own list by default, and MCP servers'.
@@ -140,6 +152,17 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option(
       "--api-key", f->api_key,
       "Key clients must send as 'Authorization: Bearer KEY' (default: $AGENTRT_SERVER_API_KEY; none: open)");
+  cmd->add_option(
+         "--allowed-hosts", f->allowed_hosts,
+         "Host names clients may reach the server by, besides localhost names, IP addresses and --host "
+         "(comma-separated; '*' for any; '.example.org' for a domain): other Host headers get a 403, "
+         "which stops DNS-rebinding pages")
+      ->delimiter(',');
+  cmd->add_option("--allowed-origins", f->allowed_origins,
+                  "Origins of other web pages allowed to call the API from a browser, e.g. "
+                  "https://app.example.org (comma-separated; '*' for any); the server's own page is always "
+                  "allowed, other cross-origin browser requests get a 403")
+      ->delimiter(',');
   cmd->add_option("--data-dir", f->data_dir, "Folder for the session database and the sessions' workspaces")
       ->capture_default_str();
   cmd->add_option("--db", f->db, "Session database file (default: DATA_DIR/agentrt.db)");
@@ -159,6 +182,16 @@ const CommandRegistrar reg(40, [](CLI::App& app) {
   cmd->add_option("--max-turns", f->max_turns, "Default model turns of an agent run")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-parallel-tools", f->max_parallel_tools,
+                  "Tool calls of one model turn that agent runs execute at once (1: one after another)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option(
+      "--otlp-endpoint", f->otlp_endpoint,
+      "OpenTelemetry collector (OTLP/HTTP, e.g. http://127.0.0.1:4318): each agent run is exported "
+      "as spans (run, turns, generations, tool calls)");
+  cmd->add_option("--otlp-service-name", f->otlp_service_name, "service.name of the exported spans")
+      ->capture_default_str();
   cmd->add_option("--max-body-bytes", f->max_body_bytes, "Largest JSON request body")->capture_default_str();
   cmd->add_option("--max-upload-bytes", f->max_upload_bytes, "Largest uploaded file")->capture_default_str();
   cmd->callback([f] {

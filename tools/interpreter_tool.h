@@ -41,6 +41,7 @@ class InterpreterTool : public agent::Tool {
   std::optional<agent::ChannelPrompt> channel_prompt(std::string_view language) const override;
   // The cell's own limit plus the time to start a worker.
   std::chrono::milliseconds default_timeout() const override;
+  bool may_overlap() const override { return false; }  // cells of one session share its variables, in order
   agent::ToolResult run(const Json& arguments, const agent::ToolContext& ctx) override;
 
   // Forgets the variables of one session (all sessions with that id, whatever their workspace).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "agent/backends/reply_schema_constraint.h"
 #include "agent/backends/tool_call_constraint.h"
 #include "engine/generate.h"
 #include "engine/model.h"
@@ -82,7 +83,29 @@ std::shared_ptr<const VocabularyIndex> LocalEngineBackend::vocabulary() {
 
 Completion LocalEngineBackend::generate(const std::string& prompt, const GenerationParams& params,
                                         const ChunkCallback& on_chunk) {
-  if (params.constrain_tools.is_array() && !params.constrain_tools.empty()) {
+  const bool constrain_calls = params.constrain_tools.is_array() && !params.constrain_tools.empty();
+  if (!params.response_schema.is_null()) {
+    // The reply is the schema's JSON (or, when calls are allowed, a call that the tool constraint holds).
+    const MarkerIds markers = marker_ids();
+    const auto& tok = model_->tokenizer();
+    std::vector<int32_t> end_ids{tok.eos_id()};
+    if (const auto im_end = tok.special_id(text_of(Marker::ImEnd))) end_ids.push_back(*im_end);
+    std::unique_ptr<ToolCallConstraint> calls;
+    if (params.response_allows_calls && constrain_calls) {
+      calls = std::make_unique<ToolCallConstraint>(vocabulary(), params.constrain_tools, markers);
+    }
+    std::unique_ptr<ReplySchemaConstraint> reply;
+    try {
+      reply =
+          std::make_unique<ReplySchemaConstraint>(vocabulary(), params.response_schema, std::move(end_ids),
+                                                  markers, params.response_allows_calls, std::move(calls));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("local engine: cannot hold the reply to this schema: ") +
+                                  e.what());
+    }
+    return generate_with(prompt, params, on_chunk, reply.get());
+  }
+  if (constrain_calls) {
     const MarkerIds markers = marker_ids();
     ToolCallConstraint constraint(vocabulary(), params.constrain_tools, markers);
     // A prompt that already opens a plugin call (a caller forcing a call) starts the constraint inside it.

@@ -43,6 +43,8 @@ class LocalEngineBackend : public LLMBackend {
   Completion generate(const std::string& prompt, const GenerationParams& params,
                       const ChunkCallback& on_chunk) override;
   MarkerIds marker_ids() const override;
+  // params.response_schema is held by the sampler (ReplySchemaConstraint), a tool call first allowed.
+  SchemaSupport response_schema_support() override { return SchemaSupport::JsonOrCall; }
   // generate() with a logits processor (e.g. a tool-call constraint) consulted at every step; may be null.
   Completion generate_with(const std::string& prompt, const GenerationParams& params,
                            const ChunkCallback& on_chunk, engine::LogitsProcessor* processor);

@@ -11,6 +11,8 @@
 
 #include <httplib.h>
 
+#include "engine/tokenizer.h"
+
 namespace agentrt::agent {
 namespace {
 
@@ -20,6 +22,12 @@ using Clock = std::chrono::steady_clock;
 // runtime_error.
 struct RetryableError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// The server refused the request itself (HTTP 4xx): not retried as it is, but a caller may change it.
+struct ClientError : std::runtime_error {
+  ClientError(const std::string& message, int status) : std::runtime_error(message), status(status) {}
+  int status;
 };
 
 // Runs `attempt` until it returns, retrying RetryableError with exponential backoff.
@@ -304,7 +312,7 @@ class CompletionExchange {
     const std::string message =
         where() + "HTTP " + std::to_string(status_) + ": " + server_error_message(raw_body_);
     if (status_ >= 500) throw RetryableError(message);
-    throw std::runtime_error(message);
+    throw ClientError(message, status_);
   }
 
   Completion end_of_stream() {
@@ -450,15 +458,14 @@ void SseEventDecoder::take_line(std::string_view line, std::vector<std::string>&
 RemoteBackend::RemoteBackend(RemoteBackendOptions options)
     : options_(std::move(options)), endpoint_(parse_remote_endpoint(options_.endpoint)) {
   if (options_.max_retries < 0) throw std::invalid_argument("remote backend: max_retries must be >= 0");
-  resolved_model_ = options_.model;
 }
 
 std::string RemoteBackend::name() const {
   return "remote:" + options_.endpoint;
 }
 
-Json RemoteBackend::request_body(const std::string& prompt, const GenerationParams& params,
-                                 const std::string& model) const {
+Json RemoteBackend::request_body(const Json& prompt, const GenerationParams& params, const std::string& model,
+                                 RemoteDialect dialect) const {
   Json body = Json::object();
   if (!model.empty()) body["model"] = model;
   body["prompt"] = prompt;
@@ -473,18 +480,18 @@ Json RemoteBackend::request_body(const std::string& prompt, const GenerationPara
   body["seed"] = params.seed;
   if (!params.stop.empty()) body["stop"] = params.stop;
   // The protocol's markers must come back as text for the action parser.
-  body["skip_special_tokens"] = false;
-  body["spaces_between_special_tokens"] = false;
+  ask_for_special_tokens(body, dialect);
+  if (!params.response_schema.is_null()) add_response_schema(body, dialect, params.response_schema);
   body["stream"] = options_.stream;
   if (options_.stream) body["stream_options"] = Json{{"include_usage", true}};
   return body;
 }
 
-std::string RemoteBackend::resolve_model() {
-  std::lock_guard lock(model_mutex_);
-  if (!resolved_model_.empty()) return resolved_model_;
+RemoteBackend::ServerInfo RemoteBackend::server_info() {
+  std::lock_guard lock(info_mutex_);
+  if (have_info_) return info_;
   const std::string where = "remote backend (" + options_.endpoint + "): ";
-  resolved_model_ = with_retries(options_, [&]() -> std::string {
+  auto ask = [&]() -> Json {
     httplib::Client client(endpoint_.scheme_host_port);
     client.set_connection_timeout(options_.connect_timeout);
     client.set_read_timeout(options_.read_timeout);
@@ -501,24 +508,123 @@ std::string RemoteBackend::resolve_model() {
       throw std::runtime_error(message + server_error_message(result->body) +
                                "; give the model name explicitly");
     }
-    const Json reply = Json::parse(result->body, nullptr, /*allow_exceptions=*/false);
+    return Json::parse(result->body, nullptr, /*allow_exceptions=*/false);
+  };
+  ServerInfo info;
+  Json reply;
+  if (options_.model.empty()) {
+    // The name is needed: ask until the server answers.
+    reply = with_retries(options_, ask);
     if (!reply.is_object() || !reply.contains("data") || !reply["data"].is_array() || reply["data"].empty() ||
         !reply["data"][0].is_object() || !reply["data"][0].contains("id") ||
         !reply["data"][0]["id"].is_string()) {
       throw std::runtime_error(where + "/v1/models did not list a model; give the model name explicitly");
     }
-    return reply["data"][0]["id"].get<std::string>();
-  });
-  return resolved_model_;
+    info.model = reply["data"][0]["id"].get<std::string>();
+  } else {
+    // Only the dialect is asked for: one attempt; a server that cannot say stays unknown.
+    info.model = options_.model;
+    try {
+      reply = ask();
+    } catch (const RetryableError&) {
+      return info;  // unreachable now: ask again next time
+    } catch (const std::runtime_error&) {
+      reply = nullptr;
+    }
+  }
+  info.dialect = dialect_from_models(reply);
+  if (options_.tokenizer && info.dialect == RemoteDialect::LlamaServer) {
+    // llama-server says how large its vocabulary is: token ids of another vocabulary would be garbage.
+    const Json meta = reply["data"][0].value("meta", Json::object());
+    if (meta.is_object() && meta.contains("n_vocab") && meta["n_vocab"].is_number_integer() &&
+        meta["n_vocab"].get<int>() != options_.tokenizer->vocab_size()) {
+      token_ids_ok_ = false;
+      say_once(warned_ids_, where + "the server's vocabulary has " +
+                                std::to_string(meta["n_vocab"].get<int>()) + " tokens, the --tokenizer's " +
+                                std::to_string(options_.tokenizer->vocab_size()) +
+                                ": not the same model's tokenizer, so prompts go as text");
+    }
+  }
+  info_ = info;
+  have_info_ = true;
+  return info_;
+}
+
+RemoteDialect RemoteBackend::dialect() {
+  return server_info().dialect;
+}
+
+SchemaSupport RemoteBackend::response_schema_support() {
+  try {
+    return schema_support(server_info().dialect);
+  } catch (const std::exception&) {
+    return SchemaSupport::None;  // a server that cannot be asked cannot be relied on
+  }
+}
+
+void RemoteBackend::say_once(std::atomic<bool>& said, const std::string& message) {
+  if (said.exchange(true)) return;
+  if (options_.warn) {
+    options_.warn(message);
+  } else {
+    std::fprintf(stderr, "agentrt: warning: %s\n", message.c_str());
+  }
+}
+
+void RemoteBackend::check_markers(const Completion& completion, RemoteDialect dialect) {
+  if (saw_markers_.load() || warned_markers_.load()) return;
+  if (has_protocol_marker(completion.text)) {
+    saw_markers_ = true;  // the server returns them: nothing to watch any more
+    return;
+  }
+  if (!looks_like_a_call_without_markers(completion.text)) return;
+  say_once(warned_markers_, "remote backend (" + options_.endpoint +
+                                "): a reply clearly meant a tool call (a code block or a {\"name\", "
+                                "\"parameters\"} object) but holds none of the protocol's markers "
+                                "(<|action_start|>, <|action_end|>, ...), so no tool will run: " +
+                                missing_markers_fix(dialect));
+}
+
+Completion RemoteBackend::post(const std::string& body, const GenerationParams& params,
+                               const ChunkCallback& on_chunk) {
+  return with_retries(options_,
+                      [&] { return CompletionExchange(options_, endpoint_, body, params, on_chunk).run(); });
 }
 
 Completion RemoteBackend::generate(const std::string& prompt, const GenerationParams& params,
                                    const ChunkCallback& on_chunk) {
+  const ServerInfo info = server_info();
+  if (!params.response_schema.is_null() &&
+      (params.response_allows_calls || schema_support(info.dialect) == SchemaSupport::None)) {
+    throw std::invalid_argument("remote backend (" + options_.endpoint + "): this server (" +
+                                std::string(to_string(info.dialect)) +
+                                ") cannot hold a reply to a JSON schema" +
+                                (params.response_allows_calls ? " with a tool call allowed first" : ""));
+  }
   // Replace, not throw, on invalid UTF-8: prompts carry tool output, which may hold arbitrary bytes.
-  const std::string body =
-      request_body(prompt, params, resolve_model()).dump(-1, ' ', false, Json::error_handler_t::replace);
-  return with_retries(options_,
-                      [&] { return CompletionExchange(options_, endpoint_, body, params, on_chunk).run(); });
+  auto dump = [](const Json& body) { return body.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  const std::string text_body = dump(request_body(prompt, params, info.model, info.dialect));
+  // Our own server takes text only; others are tried with ids until one refuses them.
+  if (sends_token_ids() && info.dialect != RemoteDialect::AgentRT) {
+    const std::vector<int32_t> ids = options_.tokenizer->encode(prompt, /*add_bos=*/true);
+    try {
+      Completion c = post(dump(request_body(Json(ids), params, info.model, info.dialect)), params, on_chunk);
+      check_markers(c, info.dialect);
+      return c;
+    } catch (const ClientError& refused) {
+      // Refused before any output: the same prompt as text decides whether ids were the trouble.
+      Completion c = post(text_body, params, on_chunk);
+      token_ids_ok_ = false;
+      say_once(warned_ids_, "remote backend (" + options_.endpoint +
+                                "): the server refused a prompt of token ids (" + refused.what() +
+                                "); prompts go as text from now on");
+      check_markers(c, info.dialect);
+      return c;
+    }
+  }
+  Completion c = post(text_body, params, on_chunk);
+  check_markers(c, info.dialect);
+  return c;
 }
 
 }  // namespace agentrt::agent

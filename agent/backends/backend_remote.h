@@ -1,17 +1,27 @@
 // RemoteBackend: an LLMBackend that talks to any OpenAI-compatible server (lmdeploy, vLLM, llama-server)
-// through the plain-text /v1/completions endpoint. We send our own rendered prompt rather than chat messages
-// so the InternLM2 protocol (special markers included) is byte-exact whatever chat template the server was
-// started with.
+// through the /v1/completions endpoint. We send our own rendered prompt rather than chat messages so the
+// InternLM2 protocol (special markers included) is byte-exact whatever chat template the server was started
+// with; with the model's tokenizer known, as token ids, so the server sees exactly the tokens the renderer
+// means. Which server it is (remote_dialect.h) decides how special tokens are asked back and how a JSON
+// schema is passed on.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/backends/remote_dialect.h"
 #include "agent/llm_backend.h"
 #include "agent/schema.h"
+
+namespace agentrt::engine {
+class Tokenizer;
+}
 
 namespace agentrt::agent {
 
@@ -34,6 +44,11 @@ struct RemoteBackendOptions {
   bool stream = true;  // SSE streaming; false: one JSON reply, handed to the callback as one chunk
   bool verify_tls = true;
   std::string ca_cert_file;  // PEM bundle for https; empty: the system's default paths
+  // The served model's tokenizer, when known (--tokenizer): prompts go as token ids (with <s>) to servers
+  // that take them, text to those that refuse them.
+  std::shared_ptr<const engine::Tokenizer> tokenizer;
+  // Where the backend's warnings go (each is said once); empty: standard error.
+  std::function<void(const std::string&)> warn;
 };
 
 // The endpoint split into what the HTTP client needs.
@@ -71,19 +86,40 @@ class RemoteBackend : public LLMBackend {
   std::string name() const override;
   Completion generate(const std::string& prompt, const GenerationParams& params,
                       const ChunkCallback& on_chunk) override;
+  // vLLM and llama-server can hold a completion to a JSON schema (not with a tool call first).
+  SchemaSupport response_schema_support() override;
 
-  // The JSON body generate() posts for this prompt and these parameters (also used by tests).
-  Json request_body(const std::string& prompt, const GenerationParams& params,
-                    const std::string& model) const;
+  // The JSON body generate() posts for this prompt (text, or a list of token ids) and these parameters, in
+  // the dialect of the server (also used by tests).
+  Json request_body(const Json& prompt, const GenerationParams& params, const std::string& model,
+                    RemoteDialect dialect = RemoteDialect::Unknown) const;
   const RemoteBackendOptions& options() const { return options_; }
+  // Which server it is, asked once from /v1/models (Unknown when it does not say).
+  RemoteDialect dialect();
+  // Whether prompts currently go as token ids (a tokenizer is known and the server has not refused them).
+  bool sends_token_ids() const { return options_.tokenizer != nullptr && token_ids_ok_.load(); }
 
  private:
-  std::string resolve_model();
+  struct ServerInfo {
+    std::string model;
+    RemoteDialect dialect = RemoteDialect::Unknown;
+  };
+  // The model name and dialect: asked from /v1/models once (with retries only when the model name is needed).
+  ServerInfo server_info();
+  Completion post(const std::string& body, const GenerationParams& params, const ChunkCallback& on_chunk);
+  void say_once(std::atomic<bool>& said, const std::string& message);
+  // Warns (once) when a reply that clearly meant a call came back without the protocol's markers.
+  void check_markers(const Completion& completion, RemoteDialect dialect);
 
   RemoteBackendOptions options_;
   RemoteEndpoint endpoint_;
-  std::mutex model_mutex_;
-  std::string resolved_model_;  // guarded by model_mutex_
+  std::mutex info_mutex_;
+  bool have_info_ = false;  // guarded by info_mutex_
+  ServerInfo info_;         // guarded by info_mutex_
+  std::atomic<bool> token_ids_ok_{true};
+  std::atomic<bool> saw_markers_{false};
+  std::atomic<bool> warned_markers_{false};
+  std::atomic<bool> warned_ids_{false};
 };
 
 }  // namespace agentrt::agent

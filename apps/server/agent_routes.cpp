@@ -1,9 +1,11 @@
 // /v1/agent/runs: a whole agent run on the server (agent::Session with the built-in tools) inside a stored
 // session, its trace events streamed as server-sent events while they happen and stored as they happen.
 #include <algorithm>
+#include <optional>
 
 #include "agent/session.h"
 #include "apps/server/openai_request.h"
+#include "apps/server/run_spans.h"
 #include "apps/server/server_state.h"
 #include "apps/tool_set.h"
 
@@ -19,6 +21,7 @@ struct RunRequest {
   std::string language = "en";
   int max_tokens = 1024;
   float temperature = 0;
+  bool parallel_tool_calls = true;                // false: a turn's calls run one after another
   std::optional<std::vector<std::string>> tools;  // unset: every tool the server offers
 };
 
@@ -49,6 +52,9 @@ RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
   if (auto* v = field(
           "plan", [](const Json& j) { return j.is_boolean(); }, "a boolean"))
     r.plan = v->get<bool>();
+  if (auto* v = field(
+          "parallel_tool_calls", [](const Json& j) { return j.is_boolean(); }, "a boolean"))
+    r.parallel_tool_calls = v->get<bool>();
   if (auto* v = field(
           "max_turns", [](const Json& j) { return j.is_number_integer(); }, "an integer")) {
     const auto n = v->get<long long>();
@@ -151,17 +157,22 @@ class CountingBackend : public agent::LLMBackend {
   CountingBackend(ServedModel& model, ServerMetrics& metrics) : model_(model), metrics_(metrics) {}
   std::string name() const override { return model_.id(); }
   agent::MarkerIds marker_ids() const override { return model_.marker_ids(); }
+  agent::SchemaSupport response_schema_support() override { return model_.response_schema_support(); }
   agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
                              const agent::ChunkCallback& on_chunk) override {
+    const auto start = RunSpanRecorder::WallClock::now();
     try {
       agent::Completion c = model_.generate(prompt, params, on_chunk);
       metrics_.count_generation(c.finish_reason, c.prompt_tokens, c.completion_tokens);
+      if (spans) spans->generation(start, RunSpanRecorder::WallClock::now(), params, &c, "");
       return c;
-    } catch (...) {
+    } catch (const std::exception& e) {
       metrics_.count_generation("error", 0, 0);
+      if (spans) spans->generation(start, RunSpanRecorder::WallClock::now(), params, nullptr, e.what());
       throw;
     }
   }
+  RunSpanRecorder* spans = nullptr;  // with --otlp-endpoint: the run's spans, told of every generation
 
  private:
   ServedModel& model_;
@@ -203,9 +214,18 @@ agent::RunResult execute(ServerState& s, RunJob& job, const std::function<void(c
   so.language = r.language;
   so.generation.max_tokens = r.max_tokens;
   so.generation.temperature = r.temperature;
+  so.max_parallel_tools = r.parallel_tool_calls ? s.options.max_parallel_tools : 1;
   so.workspace = job.workspace;
   so.session_id = r.session_id;
-  StoringTraceSink sink(*s.store, r.session_id, r.task, forward);
+  // With --otlp-endpoint the run's events and generations also become its spans, handed to the exporter at
+  // the end (which never blocks the run).
+  std::optional<RunSpanRecorder> spans;
+  if (s.otlp) spans.emplace(s.model->id(), r.session_id);
+  job.backend.spans = spans ? &*spans : nullptr;
+  StoringTraceSink sink(*s.store, r.session_id, r.task, [&](const Json& event) {
+    if (spans) spans->event(event);
+    if (forward) forward(event);
+  });
   agent::Session session(job.backend, *job.registry, so, &sink);
   session.set_history(s.store->messages(r.session_id));
   if (live != nullptr) *live = &session;
@@ -213,6 +233,8 @@ agent::RunResult execute(ServerState& s, RunJob& job, const std::function<void(c
   observer.on_text = on_text;
   agent::RunResult result = session.run(r.task, observer);
   if (live != nullptr) *live = nullptr;
+  job.backend.spans = nullptr;
+  if (spans) s.otlp->export_spans(spans->finish(result));
   // What the run added is stored before the answer goes out.
   s.store->save_messages(r.session_id, session.history());
   if (!result.run_id.empty()) {

@@ -7,6 +7,7 @@
 #include "agent/protocol.h"
 #include "agent/py_json.h"
 #include "apps/server/api_error.h"
+#include "apps/server/openai_fields.h"
 
 namespace agentrt::server {
 namespace {
@@ -182,6 +183,7 @@ SamplingRequest parse_sampling(const Json& body, const std::string& served_model
 }
 
 CompletionRequest parse_completion_request(const Json& body, const std::string& served_model) {
+  check_openai_fields(body, OpenAIEndpoint::Completions);
   CompletionRequest r;
   // OpenAI's default for /v1/completions.
   r.sampling = parse_sampling(body, served_model, 16);
@@ -204,6 +206,7 @@ CompletionRequest parse_completion_request(const Json& body, const std::string& 
 }
 
 ChatRequest parse_chat_request(const Json& body, const std::string& served_model) {
+  check_openai_fields(body, OpenAIEndpoint::Chat);
   ChatRequest r;
   r.sampling = parse_sampling(body, served_model, 1024);
   if (!body.contains("messages")) {
@@ -218,6 +221,15 @@ ChatRequest parse_chat_request(const Json& body, const std::string& served_model
     throw bad_request(std::string("invalid 'messages': ") + e.what(), "messages", "invalid_value");
   }
   r.tools = normalized_tools(body);
+  for (const auto& t : body.value("tools", Json::array())) {
+    const Json fn = t.is_object() ? t.value("function", t) : Json();
+    if (fn.is_object() && fn.contains("strict") && !fn["strict"].is_null()) {
+      if (!fn["strict"].is_boolean()) throw wrong_type("tools[].function.strict", "a boolean", fn["strict"]);
+      r.strict_tools = r.strict_tools || fn["strict"].get<bool>();
+    }
+  }
+  r.parallel_tool_calls = bool_field(body, "parallel_tool_calls", true);
+  r.response_format = parse_response_format(body);
 
   if (body.contains("tool_choice") && !body["tool_choice"].is_null()) {
     const Json& tc = body["tool_choice"];
@@ -280,15 +292,45 @@ ChatPrompt build_chat_prompt(const ChatRequest& request, agent::Flavor flavor) {
 }
 
 agent::GenerationParams chat_generation_params(const ChatRequest& request, const agent::MarkerIds& marker_ids,
-                                               bool constrain_tools) {
+                                               bool constrain_tools, agent::SchemaSupport support) {
   agent::GenerationParams p = request.sampling.params;
-  if (constrain_tools && request.tool_choice != ToolChoice::None && !request.tools.empty()) {
+  const bool calls_possible = request.tool_choice != ToolChoice::None && !request.tools.empty();
+  if (request.strict_tools && calls_possible && support != agent::SchemaSupport::JsonOrCall) {
+    throw bad_request(
+        "'strict' tools need a model backend that samples itself (the local engine) to hold calls to their "
+        "schemas; this server's backend cannot",
+        "tools", "unsupported_parameter");
+  }
+  if ((constrain_tools || request.strict_tools) && calls_possible) {
     p.constrain_tools = Json::array();
     for (const auto& t : request.tools) {
       if (request.tool_choice != ToolChoice::Named || t.value("name", "") == request.forced_tool) {
         p.constrain_tools.push_back(t);
       }
     }
+  }
+  // A forced call has no content for a response_format to shape.
+  const bool forced = request.tool_choice == ToolChoice::Required || request.tool_choice == ToolChoice::Named;
+  if (!request.response_format.schema.is_null() && !forced) {
+    p.response_schema = request.response_format.schema;
+    p.response_allows_calls = calls_possible;
+    const bool can = p.response_allows_calls ? support == agent::SchemaSupport::JsonOrCall
+                                             : support != agent::SchemaSupport::None;
+    if (!can) {
+      throw bad_request(std::string("'response_format' ") + request.response_format.type +
+                            " cannot be honoured by this server's model backend" +
+                            (p.response_allows_calls && support != agent::SchemaSupport::None
+                                 ? " together with tools (send tool_choice \"none\", or no tools)"
+                                 : " (the local engine and remote vLLM or llama-server can)"),
+                        "response_format", "unsupported_parameter");
+    }
+  }
+  if (!request.parallel_tool_calls && calls_possible) {
+    // The reply ends with its first call.
+    for (const auto& [id, marker] : marker_ids) {
+      if (marker == agent::Marker::ActionEnd) p.stop_ids.push_back(id);
+    }
+    for (const auto spelled : agent::spellings_of(agent::Marker::ActionEnd)) p.stop.emplace_back(spelled);
   }
   agent::add_end_of_turn_stops(p.stop, p.stop_ids, marker_ids);
   return p;

@@ -8,6 +8,7 @@
 #include "agent/llm_backend.h"
 #include "agent/renderer.h"
 #include "agent/schema.h"
+#include "apps/server/response_format.h"
 
 namespace agentrt::server {
 
@@ -41,7 +42,10 @@ struct ChatRequest {
   std::vector<agent::Message> messages;
   Json tools = Json::array();  // function objects {"name","description","parameters"}
   ToolChoice tool_choice = ToolChoice::Auto;
-  std::string forced_tool;  // ToolChoice::Named: the function's name
+  std::string forced_tool;          // ToolChoice::Named: the function's name
+  bool strict_tools = false;        // some tool says "strict": true: its calls must fit its schema
+  bool parallel_tool_calls = true;  // false: at most one call in the reply
+  ResponseFormat response_format;   // text, or the JSON the reply must be
 };
 ChatRequest parse_chat_request(const Json& body, const std::string& served_model);
 
@@ -56,8 +60,11 @@ ChatPrompt build_chat_prompt(const ChatRequest& request, agent::Flavor flavor);
 
 // The stop strings every chat turn ends at (the end of the turn, in both spellings), plus the request's own.
 // `constrain_tools`: ask the backend to make calls valid by construction (the declared tools; only the named
-// one for a named tool_choice); backends that do not sample themselves ignore it.
-agent::GenerationParams chat_generation_params(const ChatRequest& request, const agent::MarkerIds& marker_ids,
-                                               bool constrain_tools);
+// one for a named tool_choice); backends that do not sample themselves ignore it. `support`: what the
+// backend can hold a reply to; response_format and strict tools it cannot honour are a 400 naming the field.
+// parallel_tool_calls false ends the reply with its first call.
+agent::GenerationParams chat_generation_params(
+    const ChatRequest& request, const agent::MarkerIds& marker_ids, bool constrain_tools,
+    agent::SchemaSupport support = agent::SchemaSupport::JsonOrCall);
 
 }  // namespace agentrt::server

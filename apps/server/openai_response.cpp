@@ -52,6 +52,20 @@ Json ChatReply::role_chunk() const {
   return chunk(Json{{"role", "assistant"}, {"content", ""}});
 }
 
+bool ChatReply::calls_allowed() const {
+  return request_.tool_choice != ToolChoice::None && (request_.parallel_tool_calls || tool_calls_.empty());
+}
+
+Json ChatReply::call_delta(int index, Json function, const std::string& id) const {
+  Json call{{"index", index}};
+  if (!id.empty()) {
+    call["id"] = id;
+    call["type"] = "function";
+  }
+  call["function"] = std::move(function);
+  return chunk(Json{{"tool_calls", Json::array({call})}});
+}
+
 std::vector<Json> ChatReply::take(const std::vector<agent::ParserEvent>& events) {
   std::vector<Json> deltas;
   for (const auto& e : events) {
@@ -61,36 +75,78 @@ std::vector<Json> ChatReply::take(const std::vector<agent::ParserEvent>& events)
       deltas.push_back(chunk(Json{{"content", e.text}}));
       continue;
     }
-    if (e.kind != agent::ParserEvent::Kind::Action) continue;
+    if (e.kind == agent::ParserEvent::Kind::ActionStart) {
+      open_.reset();
+      if (calls_allowed()) open_.emplace();
+      continue;
+    }
     const agent::Action& a = e.action;
-    // A call the model should not have made (tool_choice none), or one that cannot be parsed, stays visible
-    // to the client as the text the model wrote rather than being dropped.
-    if (request_.tool_choice == ToolChoice::None || !a.valid) {
+    std::optional<StreamedCall> streamed = std::move(open_);
+    open_.reset();
+    if (streamed && a.channel == agent::Channel::Plugin) streamed->stream.update(a.raw);
+    // Only a stream announces calls early; a whole reply is decided on the whole call.
+    const bool announced = streamed && streamed->index >= 0 && request_.sampling.stream;
+    // A call the model should not have made (tool_choice none, or a second one with parallel_tool_calls
+    // false), or one that cannot be parsed, stays visible to the client as the text the model wrote rather
+    // than being dropped; unless it was already announced as a call while it streamed.
+    if (!announced && (!calls_allowed() || !a.valid)) {
       const std::string text = agent::render_action(a) + (a.closed ? kProtocolEnd : "");
       content_ += text;
       deltas.push_back(chunk(Json{{"content", text}}));
       continue;
     }
+    std::string arguments;
+    if (announced) {
+      // What was sent stays sent: the rest of the final string when it extends it (the usual case), else the
+      // call keeps the text as streamed (a call that turned out not to parse, cut off or malformed).
+      const std::string& sent = streamed->stream.arguments();
+      const std::string sent_part = sent.substr(0, streamed->stream.released());
+      arguments = a.valid ? streamed->stream.final_arguments(a.tool_arguments()) : sent;
+      if (arguments.compare(0, sent_part.size(), sent_part) != 0) arguments = sent;
+      if (arguments.size() > sent_part.size()) {
+        deltas.push_back(
+            call_delta(streamed->index, Json{{"arguments", arguments.substr(sent_part.size())}}));
+      }
+      tool_calls_.push_back(
+          Json{{"id", streamed->id},
+               {"type", "function"},
+               {"function", Json{{"name", streamed->stream.name()}, {"arguments", arguments}}}});
+      continue;
+    }
     const int index = static_cast<int>(tool_calls_.size());
-    const std::string arguments = a.tool_arguments().dump(-1, ' ', false, Json::error_handler_t::replace);
+    arguments = streamed && a.channel == agent::Channel::Plugin
+                    ? streamed->stream.final_arguments(a.tool_arguments())
+                    : a.tool_arguments().dump(-1, ' ', false, Json::error_handler_t::replace);
     Json call{{"id", new_object_id("call_")},
               {"type", "function"},
               {"function", Json{{"name", a.name}, {"arguments", arguments}}}};
     tool_calls_.push_back(call);
     // Like other OpenAI-compatible servers: the call's id and name first, then its arguments.
-    Json head = Json::array({Json{{"index", index},
-                                  {"id", call["id"]},
-                                  {"type", "function"},
-                                  {"function", Json{{"name", a.name}, {"arguments", ""}}}}});
-    deltas.push_back(chunk(Json{{"tool_calls", head}}));
-    Json args = Json::array({Json{{"index", index}, {"function", Json{{"arguments", arguments}}}}});
-    deltas.push_back(chunk(Json{{"tool_calls", args}}));
+    deltas.push_back(call_delta(index, Json{{"name", a.name}, {"arguments", ""}}, call["id"]));
+    deltas.push_back(call_delta(index, Json{{"arguments", arguments}}));
   }
   return deltas;
 }
 
+void ChatReply::stream_open_call(std::vector<Json>& deltas) {
+  const agent::Action* call = parser_.open_call();
+  if (!open_ || call == nullptr || call->channel != agent::Channel::Plugin) return;
+  open_->stream.update(call->raw);
+  if (open_->index < 0) {
+    if (!open_->stream.has_name()) return;
+    open_->index = static_cast<int>(tool_calls_.size());
+    open_->id = new_object_id("call_");
+    deltas.push_back(
+        call_delta(open_->index, Json{{"name", open_->stream.name()}, {"arguments", ""}}, open_->id));
+  }
+  const std::string more = open_->stream.take_released();
+  if (!more.empty()) deltas.push_back(call_delta(open_->index, Json{{"arguments", more}}));
+}
+
 std::vector<Json> ChatReply::feed(const agent::TokenChunk& c) {
-  return take(parser_.feed(c));
+  std::vector<Json> deltas = take(parser_.feed(c));
+  stream_open_call(deltas);
+  return deltas;
 }
 
 void ChatReply::finish_parse(const agent::Completion& completion, std::vector<Json>& deltas) {

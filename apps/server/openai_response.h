@@ -2,6 +2,7 @@
 // (chat.completion.chunk with content and tool-call deltas; text_completion chunks), plus `usage`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "agent/llm_backend.h"
 #include "agent/schema.h"
 #include "apps/server/openai_request.h"
+#include "apps/server/tool_call_stream.h"
 
 namespace agentrt::server {
 
@@ -18,8 +20,17 @@ long long unix_seconds();
 
 Json usage_json(const agent::Completion& completion);
 
+// A plugin call of a streamed reply while the model writes it.
+struct StreamedCall {
+  CallArgumentsStream stream;
+  int index = -1;  // >= 0 once announced
+  std::string id;
+};
+
 // Follows one chat generation as it streams: separates text from tool calls with the protocol's parser and
-// produces the stream's chunks, then the whole response or the stream's last chunks.
+// produces the stream's chunks, then the whole response or the stream's last chunks. A plugin call is
+// announced (index, id, name) as soon as its name is written and its arguments follow as the model writes
+// them; the deltas add up to the call's `arguments`, the same string a non-streamed reply gives.
 class ChatReply {
  public:
   ChatReply(const ChatRequest& request, const std::string& prefill, const agent::MarkerIds& marker_ids);
@@ -41,6 +52,14 @@ class ChatReply {
   Json chunk(Json delta, Json finish_reason = nullptr) const;
   // Turns parser events into deltas and records content and tool calls.
   std::vector<Json> take(const std::vector<agent::ParserEvent>& events);
+  // Deltas of the call being written: its announcement once the name is known, then argument bytes.
+  void stream_open_call(std::vector<Json>& deltas);
+  // Whether a call starting now may be a tool call (not text): tools allowed, and the first unless
+  // parallel_tool_calls allows more.
+  bool calls_allowed() const;
+  Json call_delta(int index, Json function, const std::string& id = "") const;
+
+  std::optional<StreamedCall> open_;  // the plugin call being written, while it streams
   void finish_parse(const agent::Completion& completion, std::vector<Json>& deltas);
 
   const ChatRequest& request_;

@@ -128,8 +128,8 @@ void chat_completions(ServerState& s, const httplib::Request& req, httplib::Resp
   const auto t0 = Clock::now();
   auto request = std::make_shared<ChatRequest>(parse_chat_request(parse_body(req.body), s.model->id()));
   auto prompt = std::make_shared<ChatPrompt>(build_chat_prompt(*request, s.options.flavor));
-  const agent::GenerationParams params =
-      chat_generation_params(*request, s.model->marker_ids(), s.options.constrain_tools);
+  const agent::GenerationParams params = chat_generation_params(
+      *request, s.model->marker_ids(), s.options.constrain_tools, s.model->response_schema_support());
   if (!request->sampling.stream) {
     ChatReply reply(*request, prompt->prefill, s.model->marker_ids());
     FirstTextClock clock(s, t0);

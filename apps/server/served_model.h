@@ -53,6 +53,8 @@ class ServedModel {
   virtual int running() const = 0;
   // Engine gauges for /metrics; empty when the backend has none.
   virtual std::vector<EngineGauge> engine_gauges() const { return {}; }
+  // What the backend can hold a reply to (agent::LLMBackend::response_schema_support).
+  virtual agent::SchemaSupport response_schema_support() { return agent::SchemaSupport::None; }
 };
 
 // One generation at a time through a backend that is not concurrent; waiting callers are served first come,
@@ -64,6 +66,7 @@ class SerialServedModel : public ServedModel {
   agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
                              const agent::ChunkCallback& on_chunk) override;
   agent::MarkerIds marker_ids() const override { return backend_->marker_ids(); }
+  agent::SchemaSupport response_schema_support() override { return backend_->response_schema_support(); }
   int waiting() const override { return waiting_.load(); }
   int running() const override { return running_.load(); }
 
@@ -89,6 +92,7 @@ class ConcurrentServedModel : public ServedModel {
   agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
                              const agent::ChunkCallback& on_chunk) override;
   agent::MarkerIds marker_ids() const override { return backend_->marker_ids(); }
+  agent::SchemaSupport response_schema_support() override { return backend_->response_schema_support(); }
   int waiting() const override { return queue_ ? queue_().waiting : 0; }
   int running() const override { return queue_ ? queue_().running : running_.load(); }
   std::vector<EngineGauge> engine_gauges() const override;
@@ -112,6 +116,7 @@ class ServedModelBackend : public agent::LLMBackend {
     return model_.generate(prompt, params, on_chunk);
   }
   agent::MarkerIds marker_ids() const override { return model_.marker_ids(); }
+  agent::SchemaSupport response_schema_support() override { return model_.response_schema_support(); }
 
  private:
   ServedModel& model_;

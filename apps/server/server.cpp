@@ -101,6 +101,12 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
                              "': " + ec.message());
   }
   s.store = std::make_unique<SessionStore>(s.options.db_path);
+  if (!s.options.otlp_endpoint.empty()) {
+    OtlpExporterOptions eo;
+    eo.endpoint = s.options.otlp_endpoint;
+    eo.service_name = s.options.otlp_service_name;
+    s.otlp = std::make_unique<OtlpExporter>(eo);
+  }
 
   const int threads = std::max(1, s.options.threads);
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -109,8 +115,42 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
   s.http.set_write_timeout(std::chrono::seconds(60));
   s.http.set_tcp_nodelay(true);
 
+  s.guard = std::make_unique<RequestGuard>(
+      RequestGuardOptions{s.options.host, s.options.allowed_hosts, s.options.allowed_origins});
+
   s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
+    // Browsers first: a page on another origin (or a rebound host name) gets a 403 before anything runs.
+    GuardedRequest g{req.method,
+                     req.path,
+                     req.get_header_value("Host"),
+                     req.get_header_value("Origin"),
+                     req.get_header_value("Sec-Fetch-Site"),
+                     req.get_header_value("Sec-Fetch-Mode"),
+                     req.get_header_value("Content-Type"),
+                     is_upload(req)};
+    const bool preflight = req.method == "OPTIONS";
+    if (preflight) g.method = "GET";  // judged as the request it announces (content type aside)
+    if (auto refused = s.guard->check(g)) {
+      reply_error(res, *refused);
+      s.metrics.count_error("invalid_request_error");
+      s.metrics.count_request("forbidden", 403);
+      return R::Handled;
+    }
+    if (!g.origin.empty() && s.guard->cors_origin(g.origin)) {
+      res.set_header("Access-Control-Allow-Origin", g.origin);
+      res.set_header("Vary", "Origin");
+    }
+    if (preflight) {
+      // Only origins given with --allowed-origins get this far with an Origin header (a page never
+      // preflights its own origin).
+      res.status = 204;
+      res.set_header("Access-Control-Allow-Methods", "GET, POST");
+      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.set_header("Access-Control-Max-Age", "600");
+      s.metrics.count_request("preflight", 204);
+      return R::Handled;
+    }
     if (!s.options.api_key.empty() && starts_with(req.path, "/v1/")) {
       const std::string auth = req.get_header_value("Authorization");
       if (auth.empty()) {
@@ -151,7 +191,8 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
                reply_json(res, Json{{"status", "ok"}, {"model", s.model->id()}});
              }));
   s.http.Get("/metrics", route(s, "/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-               res.set_content(s.metrics.render(*s.model), "text/plain; version=0.0.4; charset=utf-8");
+               res.set_content(s.metrics.render(*s.model) + (s.otlp ? s.otlp->metrics_text() : ""),
+                               "text/plain; version=0.0.4; charset=utf-8");
              }));
   add_openai_routes(s);
   add_agent_routes(s);

@@ -21,6 +21,10 @@ struct ServerOptions {
   int port = 8000;  // 0: any free port (bind() tells which)
   // When set, every /v1/ request needs "Authorization: Bearer <key>"; /, /health and /metrics stay open.
   std::string api_key;
+  // Browsers (apps/server/request_guard.h): host names clients may use besides localhost names, IP addresses
+  // and `host` ("*": any), and the origins of other web pages allowed to call the API ("*": any).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
   std::filesystem::path data_dir = "agentrt-data";  // the database and the sessions' workspaces
   std::filesystem::path db_path;                    // empty: data_dir/agentrt.db
   size_t max_body_bytes = 4u << 20;                 // JSON request bodies
@@ -31,11 +35,16 @@ struct ServerOptions {
   // and the run's defaults.
   apps::ToolSet tools = apps::every_builtin_tool();
   int max_turns = 8;
+  int max_parallel_tools = 4;  // calls of one turn run at once (a run's "parallel_tool_calls": false: 1)
   // Ask the backend to make tool calls valid by construction (chat requests with tools, agent runs); only
   // backends that sample themselves (the local engine) act on it.
   bool constrain_tools = false;
   int agent_max_tokens = 1024;
   std::string language = "en";
+  // When set, each agent run is exported as OpenTelemetry spans over OTLP/HTTP to this collector
+  // (apps/server/otlp_exporter.h), as the service `otlp_service_name`.
+  std::string otlp_endpoint;
+  std::string otlp_service_name = "agentrt";
 };
 
 struct ServerState;

@@ -16,6 +16,8 @@
 
 #include "apps/server/api_error.h"
 #include "apps/server/metrics.h"
+#include "apps/server/otlp_exporter.h"
+#include "apps/server/request_guard.h"
 #include "apps/server/server.h"
 #include "apps/server/session_store.h"
 
@@ -34,6 +36,8 @@ struct ServerState {
   std::shared_ptr<ServedModel> model;
   ServerMetrics metrics;
   std::unique_ptr<SessionStore> store;
+  std::unique_ptr<RequestGuard> guard;
+  std::unique_ptr<OtlpExporter> otlp;  // null without --otlp-endpoint
   HttpServer http;
 
   std::mutex busy_mutex;

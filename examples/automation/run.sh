@@ -30,14 +30,20 @@ cleanup() {
 trap cleanup EXIT
 
 # The service prints the port it bound ("-" when it cannot bind it; 0 asks for a free one) and serves until killed.
+# Each start has a port file of its own: a second start must never read what the first one wrote.
+starts=0
 start_service() {
-  /usr/bin/python3 "$here/shipping_service.py" --port "$1" >"$work/port" 2>"$work/service.err" &
+  starts=$((starts + 1))
+  local port_file="$work/port.$starts"
+  /usr/bin/python3 "$here/shipping_service.py" --port "$1" >"$port_file" 2>"$work/service.err" &
   service_pid=$!
-  for _ in $(seq 100); do
-    [[ -s "$work/port" ]] && break
+  # Until its line is written, or it ended without one (a busy machine may take seconds to start Python).
+  for _ in $(seq 600); do
+    [[ -s "$port_file" ]] && break
+    kill -0 "$service_pid" 2>/dev/null || break
     sleep 0.05
   done
-  port=$(head -n 1 "$work/port")
+  port=$(head -n 1 "$port_file" 2>/dev/null || true)
 }
 start_service "$requested_port"
 if [[ "$port" == "-" && -z "$own_value" ]]; then

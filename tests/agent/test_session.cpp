@@ -1,4 +1,9 @@
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -24,7 +29,7 @@ class AddTool : public Tool {
     ++calls;
     return ToolResult::success(std::to_string(args["a"].get<long long>() + args["b"].get<long long>()));
   }
-  int calls = 0;
+  std::atomic<int> calls{0};  // the calls of one turn run concurrently
 };
 
 class SlowTool : public Tool {
@@ -257,7 +262,11 @@ TEST(Session, ToolExceptionBecomesAnError) {
 }
 
 TEST(Session, CancellationStopsBeforeTheNextTool) {
-  Fixture f({call("add", R"({"a": 1, "b": 1})") + call("add", R"({"a": 2, "b": 2})"), "never"});
+  // One at a time: the second call has not started when the first one's result cancels the run.
+  SessionOptions one_at_a_time;
+  one_at_a_time.max_parallel_tools = 1;
+  Fixture f({call("add", R"({"a": 1, "b": 1})") + call("add", R"({"a": 2, "b": 2})"), "never"},
+            one_at_a_time);
   RunObserver obs;
   obs.on_result = [&](const Action&, const ToolResult&) { f.session->cancel(); };
   auto r = f.session->run("x", obs);
@@ -360,4 +369,174 @@ TEST(Session, ConstrainToolsPassesTheToolSchemasToTheBackend) {
   Fixture plain({"fine"});
   plain.session->run("x");
   EXPECT_TRUE(plain.backend.params()[0].constrain_tools.is_null());
+}
+
+namespace {
+
+// Calls that meet: each waits until `party` calls of its group have arrived (or `patience` has passed, then
+// it says it was alone), and records how many ran at once. No clock decides whether calls overlapped: they
+// either met or could not have.
+struct Meeting {
+  explicit Meeting(int party, std::chrono::milliseconds patience) : party(party), patience(patience) {}
+  const int party;
+  const std::chrono::milliseconds patience;
+  std::mutex mutex;
+  std::condition_variable cv;
+  int arrived = 0, inside = 0, most_inside = 0;
+  std::vector<std::string> order;              // the labels of the calls, as they started
+  std::function<void(int arrived)> on_arrive;  // called as each call arrives
+
+  bool attend(const std::string& label) {
+    std::unique_lock lock(mutex);
+    order.push_back(label);
+    ++arrived;
+    if (on_arrive) on_arrive(arrived);
+    most_inside = std::max(most_inside, ++inside);
+    cv.notify_all();
+    const bool met = cv.wait_for(lock, patience, [&] { return arrived >= party; });
+    --inside;
+    return met;
+  }
+};
+
+class MeetingTool : public Tool {
+ public:
+  MeetingTool(std::string name, Meeting& meeting, bool may_overlap = true)
+      : name_(std::move(name)), meeting_(meeting), may_overlap_(may_overlap) {}
+  std::string name() const override { return name_; }
+  std::string description() const override { return "Waits for the other calls of its meeting"; }
+  Json parameters() const override {
+    return Json::parse(
+        R"({"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"]})");
+  }
+  bool may_overlap() const override { return may_overlap_; }
+  ToolResult run(const Json& args, const ToolContext&) override {
+    const std::string label = args["label"];
+    return ToolResult::success(label + (meeting_.attend(label) ? " met" : " alone"));
+  }
+
+ private:
+  std::string name_;
+  Meeting& meeting_;
+  bool may_overlap_;
+};
+
+std::string meet(const std::string& tool, const std::string& label) {
+  return call(tool, "{\"label\": \"" + label + "\"}");
+}
+
+struct MeetingFixture {
+  MeetingFixture(std::vector<std::string> replies, Meeting& meeting, int max_parallel,
+                 bool may_overlap = true)
+      : backend(std::move(replies), ScriptedBackendOptions{4, false}) {
+    registry.add(std::make_shared<MeetingTool>("meet", meeting, may_overlap));
+    SessionOptions o;
+    o.system_prompt = "sys";
+    o.max_parallel_tools = max_parallel;
+    session = std::make_unique<Session>(backend, registry, o, &trace);
+  }
+  std::vector<std::string> environment() const {
+    std::vector<std::string> out;
+    for (const auto& m : session->history()) {
+      if (m.role == Role::Environment) out.push_back(m.content);
+    }
+    return out;
+  }
+  ScriptedBackend backend;
+  ToolRegistry registry;
+  MemoryTraceSink trace;
+  std::unique_ptr<Session> session;
+};
+
+}  // namespace
+
+// Two slow calls (each waits for the other) finish in the time of one: both ran at once, and the trace says
+// so (their start and end times overlap).
+TEST(ParallelTools, TwoSlowCallsOfOneTurnRunAtOnce) {
+  Meeting meeting(2, std::chrono::seconds(60));
+  MeetingFixture f({"Both." + meet("meet", "a") + meet("meet", "b"), "Done."}, meeting, 4);
+  const auto r = f.session->run("x");
+  EXPECT_EQ(r.answer, "Done.");
+  EXPECT_EQ(f.environment(), (std::vector<std::string>{"a met", "b met"}));
+  EXPECT_EQ(meeting.most_inside, 2);
+  const auto obs = f.trace.events_of_kind("observation");
+  ASSERT_EQ(obs.size(), 2u);
+  for (const auto& o : obs) EXPECT_LE(o["t_start_ms"].get<long long>(), o["t_end_ms"].get<long long>());
+  EXPECT_LE(obs[0]["t_start_ms"].get<long long>(), obs[1]["t_end_ms"].get<long long>());
+  EXPECT_LE(obs[1]["t_start_ms"].get<long long>(), obs[0]["t_end_ms"].get<long long>());
+  // Announced in order before they ran, answered in order.
+  std::vector<std::string> kinds;
+  for (const auto& e : f.trace.events()) kinds.push_back(e["kind"]);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"thought", "select", "arguments", "select", "arguments",
+                                             "observation", "observation", "answer"}));
+}
+
+TEST(ParallelTools, OneAtATimeTheyCannotMeet) {
+  Meeting meeting(2, std::chrono::milliseconds(50));  // alone is all it can be: the wait only bounds the test
+  MeetingFixture f({meet("meet", "a") + meet("meet", "b"), "Done."}, meeting, 1);
+  f.session->run("x");
+  EXPECT_EQ(f.environment(), (std::vector<std::string>{"a alone", "b met"}));
+  EXPECT_EQ(meeting.most_inside, 1);
+}
+
+TEST(ParallelTools, AtMostTheCapRunAtOnce) {
+  Meeting meeting(3, std::chrono::seconds(60));  // the first three wait for each other; later calls find them
+  std::string reply = "Six.";
+  for (const char* label : {"1", "2", "3", "4", "5", "6"}) reply += meet("meet", label);
+  MeetingFixture f({reply, "Done."}, meeting, 3);
+  const auto r = f.session->run("x");
+  EXPECT_EQ(r.tool_calls, 6);
+  EXPECT_EQ(meeting.most_inside, 3);
+  EXPECT_EQ(f.environment(), (std::vector<std::string>{"1 met", "2 met", "3 met", "4 met", "5 met",
+                                                       "6 met"}));  // calls' order
+}
+
+TEST(ParallelTools, ResultsComeInTheCallsOrderWhateverFinishesFirst) {
+  // "slow" cannot end before "quick" has started; with both running, either may end first.
+  Meeting meeting(2, std::chrono::seconds(60));
+  MeetingFixture f({meet("meet", "slow") + call("meet", R"({"label": "quick"})"), "Done."}, meeting, 4);
+  f.session->run("x");
+  const auto env = f.environment();
+  ASSERT_EQ(env.size(), 2u);
+  EXPECT_EQ(env[0], "slow met");
+  EXPECT_EQ(env[1], "quick met");
+  const auto& h = f.session->history();
+  EXPECT_EQ(h[3].tool_call_id, h[2].actions[0].id);
+  EXPECT_EQ(h[4].tool_call_id, h[2].actions[1].id);
+}
+
+TEST(ParallelTools, AToolThatMayNotOverlapRunsItsCallsOneAtATimeInOrder) {
+  Meeting serial(2, std::chrono::milliseconds(50));  // its calls can never meet each other
+  Meeting other(2, std::chrono::seconds(60));
+  auto backend_replies = std::vector<std::string>{
+      meet("cell", "c1") + meet("meet", "m1") + meet("cell", "c2") + meet("meet", "m2") + meet("cell", "c3"),
+      "Done."};
+  ScriptedBackend backend(backend_replies, ScriptedBackendOptions{4, false});
+  ToolRegistry registry;
+  registry.add(std::make_shared<MeetingTool>("cell", serial, /*may_overlap=*/false));
+  registry.add(std::make_shared<MeetingTool>("meet", other));
+  SessionOptions o;
+  o.system_prompt = "sys";
+  MemoryTraceSink trace;
+  Session session(backend, registry, o, &trace);
+  session.run("x");
+  EXPECT_EQ(serial.most_inside, 1);
+  EXPECT_EQ(serial.order, (std::vector<std::string>{"c1", "c2", "c3"}));
+  // ...while the other tool's calls still ran beside them.
+  EXPECT_EQ(other.most_inside, 2);
+}
+
+TEST(ParallelTools, CancelledCallsThatHaveNotStartedDoNotStart) {
+  Meeting meeting(2, std::chrono::seconds(60));
+  MeetingFixture f({meet("meet", "a") + meet("meet", "b") + meet("meet", "c"), "never"}, meeting, 2);
+  // The run is cancelled once a and b both run (the cap): c, which could only start after one of them, never
+  // does.
+  meeting.on_arrive = [&](int arrived) {
+    if (arrived == 2) f.session->cancel();
+  };
+  const auto r = f.session->run("x");
+  EXPECT_TRUE(r.cancelled);
+  std::vector<std::string> started = meeting.order;
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ(started, (std::vector<std::string>{"a", "b"}));
 }

@@ -211,5 +211,34 @@ TEST(Workspace, OversizedUploadIs413) {
   EXPECT_EQ(Json::parse(res->body)["error"]["code"], "payload_too_large");
 }
 
+TEST(AgentRuns, CallsOfOneTurnRunTogetherAndAreTracedWithTheirTimes) {
+  const std::string two =
+      "Both.<|action_start|><|plugin|>\n{\"name\": \"calculator\", \"parameters\": {\"expression\": "
+      "\"6*7\"}}<|action_end|><|action_start|><|plugin|>\n{\"name\": \"calculator\", \"parameters\": "
+      "{\"expression\": \"2+3\"}}<|action_end|>";
+  ScriptedServer s({two, "42 and 5.", two, "42 and 5."});
+  auto c = s.client();
+  for (const bool parallel : {true, false}) {
+    int status = 0;
+    const Json r =
+        post_json(c, "/v1/agent/runs",
+                  Json{{"task", "Two sums"}, {"stream", false}, {"parallel_tool_calls", parallel}}, &status);
+    ASSERT_EQ(status, 200) << r.dump();
+    EXPECT_EQ(r["tool_calls"], 2);
+    std::vector<std::string> results;
+    for (const auto& e : r["trace"]) {
+      if (e["kind"] != "observation") continue;
+      results.push_back(e["text"]);
+      EXPECT_LE(e["t_start_ms"].get<long long>(), e["t_end_ms"].get<long long>()) << e.dump();
+    }
+    EXPECT_EQ(results, (std::vector<std::string>{"42", "5"}));  // in the calls' order
+  }
+  int status = 0;
+  const Json bad =
+      post_json(c, "/v1/agent/runs", Json{{"task", "x"}, {"parallel_tool_calls", "yes"}}, &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(bad["error"]["param"], "parallel_tool_calls");
+}
+
 }  // namespace
 }  // namespace agentrt::testing

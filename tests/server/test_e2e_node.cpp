@@ -1,13 +1,17 @@
-// Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs) and the web
-// page in headless Chromium through playwright-core (e2e/web_page.mjs). They need node, the npm packages that
-// scripts/setup-npm-server installs, and (for the page) Debian's chromium; without them the tests skip and
+// Real clients against a real server: the official `openai` npm package (e2e/openai_client.mjs), the web
+// page in headless Chromium through playwright-core (e2e/web_page.mjs), pages of other origins attacking
+// the server from Chromium (e2e/browser_attacks.mjs), and structured output checked by zod
+// (e2e/structured_output.mjs). They need node, the npm packages that
+// scripts/setup-npm-server installs, and (for the pages) Debian's chromium; without them the tests skip and
 // say why.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "apps/server/engine_served_model.h"
 #include "server_harness.h"
 #include "tests/apps/cli_runner.h"
+#include "tiny_model.h"
 
 namespace agentrt::testing {
 namespace {
@@ -74,6 +78,39 @@ TEST(EndToEnd, WebPageInHeadlessChromium) {
                                               chart.string() + "'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("all web page steps passed"), std::string::npos) << r.out;
+}
+
+TEST(EndToEnd, StructuredOutputValidatesWithTheOfficialClientAndZod) {
+  if (const auto why = node_missing("zod"); !why.empty()) GTEST_SKIP() << why;
+  agent::LocalEngineOptions lo;
+  lo.threads = 1;
+  lo.progress = false;
+  auto model = server::serve_local_engine(std::make_unique<agent::LocalEngineBackend>(tiny_checkpoint(), lo),
+                                          "agentrt", {});
+  server::ServerOptions o;
+  o.data_dir = fresh_dir("structured");
+  TestServer server(model, o);
+  const auto r = run_node("structured_output.mjs", "BASE_URL=" + server.base_url());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all structured output steps passed"), std::string::npos) << r.out;
+}
+
+TEST(EndToEnd, PagesOfOtherOriginsCannotDriveTheServer) {
+  if (const auto why = node_missing("playwright-core"); !why.empty()) GTEST_SKIP() << why;
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
+  server::ServerOptions o;
+  o.tools.builtin = {"calculator", "interpreter"};
+  ScriptedServer s({"A run an attacker started."}, o);
+  const auto r = run_node("browser_attacks.mjs", "BASE_URL=" + s.server->base_url());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all browser attack steps passed"), std::string::npos) << r.out;
+  // Nothing ran and nothing was made, though every request reached the server.
+  auto c = s.client();
+  EXPECT_TRUE(get_json(c, "/v1/sessions")["data"].empty());
+  EXPECT_TRUE(s.backend->prompts().empty());
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_GE(metric(metrics, "agentrt_http_requests_total{route=\"forbidden\",code=\"403\"}"), 10) << metrics;
 }
 
 }  // namespace

@@ -6,26 +6,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
+#include <span>
 #include <thread>
 
 #include "apps/server/engine_served_model.h"
-#include "engine/model_maker.h"
+#include "engine/logits_processor.h"
+#include "engine/serving/serving_engine.h"
+#include "engine/tokenizer.h"
 #include "server_harness.h"
+#include "tiny_model.h"
 
 namespace agentrt::testing {
 namespace {
-
-const std::filesystem::path& tiny_checkpoint() {
-  static const std::filesystem::path dir = [] {
-    auto d = fresh_dir("tiny-model");
-    engine::MakeModelOptions o;
-    o.config = engine::preset_config("tiny");
-    o.seed = 1;
-    engine::make_model(d, o);
-    return d;
-  }();
-  return dir;
-}
 
 struct EngineServer {
   std::unique_ptr<TestServer> server;
@@ -54,34 +47,132 @@ Json chat(int max_tokens, bool stream, const std::string& content = "count") {
               {"messages", Json::array({Json{{"role", "user"}, {"content", content}}})}};
 }
 
+// Holds every request of a group in the engine until all of them are in its batch: before the last one is
+// admitted none may end (end-of-sequence and end-of-turn are masked), afterwards each ends at its next token.
+// The processors run on the engine's own thread as part of its steps, so "all admitted" is a fact of the
+// engine's schedule, not a guess about timing. (max_tokens stays a cap: seconds of decoding on its own.)
+class AdmissionGroup {
+ public:
+  AdmissionGroup(int size, std::vector<int32_t> stop_ids) : size_(size), stop_ids_(std::move(stop_ids)) {}
+
+  class Member : public engine::LogitsProcessor {
+   public:
+    explicit Member(AdmissionGroup& group) : group_(group) {}
+    void process(std::span<float> logits) override {
+      if (!admitted_) {
+        admitted_ = true;
+        ++group_.admitted_;
+      }
+      constexpr float kMasked = -std::numeric_limits<float>::infinity();
+      const bool all_in = group_.admitted_ >= group_.size_;
+      if (all_in) {
+        // End now: only the first stop token may be chosen.
+        for (size_t i = 0; i < logits.size(); ++i) {
+          if (static_cast<int32_t>(i) != group_.stop_ids_.front()) logits[i] = kMasked;
+        }
+      } else {
+        for (const int32_t id : group_.stop_ids_) {
+          if (id >= 0 && static_cast<size_t>(id) < logits.size()) logits[static_cast<size_t>(id)] = kMasked;
+        }
+      }
+    }
+    void accept(int32_t) override {}
+
+   private:
+    AdmissionGroup& group_;
+    bool admitted_ = false;
+  };
+
+  int admitted() const { return admitted_.load(); }
+
+ private:
+  const int size_;
+  const std::vector<int32_t> stop_ids_;
+  std::atomic<int> admitted_{0};
+};
+
+// The local engine behind the server, each generation held in `group` (see AdmissionGroup).
+class HeldEngineBackend : public agent::LLMBackend {
+ public:
+  HeldEngineBackend(std::unique_ptr<agent::LocalEngineBackend> engine, AdmissionGroup& group)
+      : engine_(std::move(engine)), group_(group) {}
+  std::string name() const override { return engine_->name(); }
+  agent::MarkerIds marker_ids() const override { return engine_->marker_ids(); }
+  agent::Completion generate(const std::string& prompt, const agent::GenerationParams& params,
+                             const agent::ChunkCallback& on_chunk) override {
+    AdmissionGroup::Member member(group_);
+    return engine_->generate_with(prompt, params, on_chunk, &member);
+  }
+  agent::LocalEngineBackend& engine() { return *engine_; }
+
+ private:
+  std::unique_ptr<agent::LocalEngineBackend> engine_;
+  AdmissionGroup& group_;
+};
+
 TEST(EngineServing, ConcurrentStreamsAreBatchedAndRepeatedPromptsHitThePrefixCache) {
-  EngineServer s;
+  constexpr int kClients = 8;
+  agent::LocalEngineOptions lo;
+  lo.threads = 1;
+  lo.progress = false;
+  auto local = std::make_unique<agent::LocalEngineBackend>(tiny_checkpoint(), lo);
+  // Room for all eight at once: the scheduler reserves prompt + max_tokens positions when it admits one.
+  engine::serving::SchedulerOptions so;
+  so.blocks = 4096;
+  local->start_serving(so);
+  const auto& tok = local->tokenizer();
+  std::vector<int32_t> stops{tok.eos_id()};
+  if (const auto im_end = tok.special_id("<|im_end|>")) stops.push_back(*im_end);
+  // The repeated request at the end is a group of one: it ends at its first token.
+  AdmissionGroup group(kClients, stops);
+  const engine::serving::ServingEngine* serving = local->serving();
+  auto model = std::make_shared<server::ConcurrentServedModel>(
+      std::make_unique<HeldEngineBackend>(std::move(local), group), "agentrt",
+      [serving] { return server::serving_gauges(serving->stats()); },
+      [serving] {
+        const auto st = serving->stats();
+        return server::EngineQueueDepth{st.waiting, st.running};
+      });
+  server::ServerOptions o;
+  o.data_dir = fresh_dir("engine-data");
+  TestServer server(model, o);
+  auto metrics = [&] {
+    auto c = server.client();
+    auto res = c.Get("/metrics");
+    return res ? res->body : std::string();
+  };
+
   std::atomic<int> ok{0};
   std::vector<std::thread> clients;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&] {
-      auto c = s.server->client();
-      const auto payloads = sse_payloads(post_stream(c, "/v1/chat/completions", chat(24, true)));
+      auto c = server.client();
+      c.set_read_timeout(300, 0);
+      const auto payloads = sse_payloads(post_stream(c, "/v1/chat/completions", chat(6000, true)));
       if (!payloads.empty() && payloads.back() == "[DONE]") ++ok;
     });
   }
   for (auto& t : clients) t.join();
-  EXPECT_EQ(ok, 8);
-  const std::string text = s.metrics();
+  EXPECT_EQ(ok, kClients);
+  EXPECT_EQ(group.admitted(), kClients);
+  const std::string text = metrics();
   EXPECT_GT(metric(text, "agentrt_kv_blocks_total"), 0) << text;
   EXPECT_EQ(metric(text, "agentrt_kv_blocks_used"), 0) << text;
   EXPECT_EQ(metric(text, "agentrt_requests_running"), 0) << text;
   EXPECT_EQ(metric(text, "agentrt_requests_waiting"), 0) << text;
   const double tokens = metric(text, "agentrt_completion_tokens_total");
-  // Eight requests decoded side by side: far fewer forward passes than tokens.
-  EXPECT_LT(metric(text, "agentrt_engine_steps"), tokens) << text;
+  // Until the last request is admitted every step gives each request in the batch one counted token (the end
+  // of turn is masked); the step that admits it gives seven (its own first token is the forced end, which is
+  // not counted), and the last step only the others' forced ends. So tokens >= (steps - 2) + 7, where eight
+  // requests run one after another would give fewer tokens than steps (each ends with a forced-end step).
+  EXPECT_GE(tokens, metric(text, "agentrt_engine_steps") + kClients - 3) << text;
 
   // The same conversation again: its prompt's whole blocks are already cached.
-  auto c = s.server->client();
+  auto c = server.client();
   int status = 0;
   post_json(c, "/v1/chat/completions", chat(4, false), &status);
   EXPECT_EQ(status, 200);
-  const std::string after = s.metrics();
+  const std::string after = metrics();
   EXPECT_GT(metric(after, "agentrt_prefix_cache_hit_tokens"), 0) << after;
   EXPECT_GT(metric(after, "agentrt_prefix_cache_hit_rate"), 0) << after;
 }

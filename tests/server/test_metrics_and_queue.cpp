@@ -16,13 +16,20 @@ namespace {
 // generations ended.
 class PacedBackend : public agent::LLMBackend {
  public:
-  PacedBackend(int chunks, std::chrono::milliseconds delay) : chunks_(chunks), delay_(delay) {}
+  // `rendezvous` > 1: a generation first waits until that many are running at once (30 s at most).
+  PacedBackend(int chunks, std::chrono::milliseconds delay, int rendezvous = 0)
+      : chunks_(chunks), delay_(delay), rendezvous_(rendezvous) {}
   std::string name() const override { return "paced"; }
   agent::Completion generate(const std::string&, const agent::GenerationParams&,
                              const agent::ChunkCallback& on_chunk) override {
     const int now = ++active_;
     int seen = max_active_.load();
     while (now > seen && !max_active_.compare_exchange_weak(seen, now)) {
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (rendezvous_ > 1 && max_active_.load() < rendezvous_ &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     agent::Completion c;
     c.finish_reason = "stop";
@@ -50,6 +57,7 @@ class PacedBackend : public agent::LLMBackend {
  private:
   int chunks_;
   std::chrono::milliseconds delay_;
+  int rendezvous_;
   std::atomic<int> active_{0}, max_active_{0}, cancelled_{0}, finished_{0};
 };
 
@@ -87,7 +95,9 @@ TEST(Queue, SerialModelRunsOneGenerationAtATime) {
 }
 
 TEST(Queue, ConcurrentModelLetsGenerationsOverlap) {
-  auto b = std::make_unique<PacedBackend>(10, std::chrono::milliseconds(10));
+  // Each generation waits (at most 30 s) until another one is running too: through a model that lets them
+  // overlap they all meet, through one that does not they could not.
+  auto b = std::make_unique<PacedBackend>(10, std::chrono::milliseconds(1), /*rendezvous=*/2);
   auto* backend = b.get();
   server::ServerOptions o;
   o.data_dir = fresh_dir("concurrent");
@@ -119,12 +129,12 @@ TEST(Queue, ClientLeavingMidStreamCancelsItsGeneration) {
     EXPECT_FALSE(res);  // the client cancelled its own read
     EXPECT_GE(received, 3);
   }
+  // Cancelled means the backend stopped before its 400th piece: no clock needed to tell.
   const auto t0 = std::chrono::steady_clock::now();
-  while (s.backend->finished() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+  while (s.backend->finished() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(s.backend->cancelled(), 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
   auto c = s.server->client();
   const std::string text = c.Get("/metrics")->body;
   EXPECT_EQ(metric(text, "agentrt_generations_total{outcome=\"cancelled\"}"), 1) << text;
@@ -170,10 +180,9 @@ TEST(Queue, StoppingTheServerEndsRunningStreams) {
     post_stream(c, "/v1/chat/completions", kStreamRequest);
   });
   while (s.server->model().running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  const auto t0 = std::chrono::steady_clock::now();
   s.server->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   client.join();
+  // The stream was cut, not run to its end: the backend saw the stop before its 2000th piece.
   EXPECT_EQ(s.backend->cancelled(), 1);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server_harness.h"
+#include "tests/apps/cli_runner.h"
 
 namespace agentrt::testing {
 namespace {
@@ -150,6 +151,7 @@ class RecordingEndpoint {
         std::lock_guard lock(mutex_);
         models_.push_back(body.is_object() ? body.value("model", "") : "");
         keys_.push_back(req.get_header_value("Authorization"));
+        prompts_.push_back(body.is_object() ? body.value("prompt", Json()) : Json());
       }
       const Json chunk{{"choices", {{{"index", 0}, {"text", "ok"}, {"finish_reason", "stop"}}}}};
       if (body.is_object() && body.value("stream", false)) {
@@ -172,6 +174,10 @@ class RecordingEndpoint {
     if (models_.empty()) return {};
     return {models_.back(), keys_.back()};
   }
+  Json last_prompt() {
+    std::lock_guard lock(mutex_);
+    return prompts_.empty() ? Json() : prompts_.back();
+  }
 
  private:
   httplib::Server server_;
@@ -179,6 +185,7 @@ class RecordingEndpoint {
   int port_ = 0;
   std::mutex mutex_;
   std::vector<std::string> models_, keys_;
+  std::vector<Json> prompts_;
 };
 
 TEST(ServeCommand, SpellsTheRemoteBackendsFlagsLikeRun) {
@@ -213,6 +220,28 @@ TEST(ServeCommand, SpellsTheRemoteBackendsFlagsLikeRun) {
     EXPECT_NE(out.find("ok"), std::string::npos) << out;
     EXPECT_EQ(endpoint.last(), (std::pair<std::string, std::string>{model, "Bearer " + key})) << model_flag;
   }
+}
+
+TEST(ServeCommand, WithTheModelsTokenizerPromptsGoAsTokenIds) {
+  RecordingEndpoint endpoint;
+  const auto dir = fresh_dir("tokenizer");
+  const std::string demo = std::string(AGENTRT_SOURCE_DIR) + "/models/demo";
+  ServeProcess serve({"--endpoint", endpoint.url(), "--endpoint-model", "m", "--tokenizer", demo,
+                      "--data-dir", (dir / "data").string()});
+  ASSERT_NE(serve.port(), 0) << serve.first_lines();
+  httplib::Client c = serve.client();
+  const Json chat{{"model", "agentrt"}, {"messages", Json::parse(R"([{"role":"user","content":"hi"}])")}};
+  EXPECT_EQ(post_json(c, "/v1/chat/completions", chat)["choices"][0]["message"]["content"], "ok");
+  const Json prompt = endpoint.last_prompt();
+  ASSERT_TRUE(prompt.is_array()) << prompt.dump();
+  EXPECT_EQ(prompt[0], 1);  // <s>, then <|im_start|> of the demo vocabulary
+  EXPECT_EQ(prompt[1], 8);
+  // The flag belongs to --endpoint.
+  const auto wrong = run_shell(kBinary + " run --tokenizer '" + demo + "' --script /dev/null hi 2>&1");
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(wrong.out.find("--tokenizer names the tokenizer of the model behind --endpoint"),
+            std::string::npos)
+      << wrong.out;
 }
 
 TEST(ServeCommand, AgentRunsOfferTheModelFoldersOwnToolList) {

@@ -1,5 +1,6 @@
 // RemoteBackend against a local OpenAI-compatible stand-in (cpp-httplib on 127.0.0.1, any free port).
 #include "agent/backends/backend_remote.h"
+#include "engine/tokenizer.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -8,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -554,6 +557,181 @@ TEST(RemoteBackend, AsksTheServerForItsModelWhenNoneIsGiven) {
   backend.generate("p", {}, nullptr);
   EXPECT_EQ(model_lists, 1);
   EXPECT_EQ(Json::parse(server.request(1).body)["model"], "internlm2_5-7b-chat");
+}
+
+// The demo model's tokenizer (models/demo), as --tokenizer loads it.
+std::shared_ptr<const engine::Tokenizer> demo_tokenizer() {
+  static const auto tok = std::make_shared<const engine::Tokenizer>(
+      engine::Tokenizer::load(std::filesystem::path(AGENTRT_SOURCE_DIR) / "models/demo"));
+  return tok;
+}
+
+// A stand-in for one kind of server: /v1/models says who owns the model; /v1/completions answers `reply`,
+// or 400 to a prompt of token ids when `refuses_ids`.
+struct DialectServer {
+  FakeServer server;
+  DialectServer(const std::string& owned_by, const std::string& reply, bool refuses_ids = false,
+                int n_vocab = 0) {
+    server.http().Get("/v1/models", [owned_by, n_vocab](const httplib::Request&, httplib::Response& res) {
+      Json model{{"id", "m"}, {"object", "model"}, {"owned_by", owned_by}};
+      if (n_vocab > 0) model["meta"] = Json{{"n_vocab", n_vocab}};
+      res.set_content(Json{{"object", "list"}, {"data", Json::array({model})}}.dump(), "application/json");
+    });
+    server.on_completions([reply, refuses_ids](const httplib::Request& req, httplib::Response& res) {
+      if (refuses_ids && Json::parse(req.body)["prompt"].is_array()) {
+        res.status = 400;
+        res.set_content(R"({"error": {"message": "prompt must be a string"}})", "application/json");
+        return;
+      }
+      stream_in_pieces(res, text_event(reply, "stop") + kDone, 64);
+    });
+    server.start();
+  }
+  Json body(size_t i) { return Json::parse(server.request(i).body); }
+};
+
+struct Warnings {
+  std::vector<std::string> said;
+  std::mutex mutex;
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& m) {
+      std::lock_guard lock(mutex);
+      said.push_back(m);
+    };
+  }
+};
+
+const std::string kPrompt = "<|im_start|>user\nWhat is 6*7?<|im_end|>\n<|im_start|>assistant\n";
+
+TEST(RemoteDialects, LlamaServerGetsTokenIdsAndPreservedTokens) {
+  DialectServer s("llamacpp", "<|action_start|><|plugin|>\n{}<|action_end|>", false, 4096);
+  RemoteBackendOptions o = fast_options(s.server);
+  o.tokenizer = demo_tokenizer();
+  RemoteBackend backend(o);
+  backend.generate(kPrompt, {}, nullptr);
+  EXPECT_EQ(backend.dialect(), RemoteDialect::LlamaServer);
+  const Json body = s.body(0);
+  // Exactly our tokens, <s> first: the server adds nothing to a list of ids.
+  EXPECT_EQ(body["prompt"], Json(demo_tokenizer()->encode(kPrompt, true)));
+  EXPECT_EQ(body["prompt"][0], demo_tokenizer()->bos_id());
+  EXPECT_EQ(body["prompt"][1], *demo_tokenizer()->special_id("<|im_start|>"));
+  const Json preserved = body["preserved_tokens"];
+  for (const char* marker :
+       {"<|action_start|>", "<|action_end|>", "<|plugin|>", "<|interpreter|>", "<|im_end|>"}) {
+    EXPECT_NE(std::find(preserved.begin(), preserved.end(), Json(marker)), preserved.end()) << marker;
+  }
+  EXPECT_FALSE(body.contains("skip_special_tokens"));
+}
+
+TEST(RemoteDialects, VllmAndLmdeployGetTokenIdsAndSkipSpecialTokensFalse) {
+  for (const std::string owner : {"vllm", "lmdeploy"}) {
+    DialectServer s(owner, "42");
+    RemoteBackendOptions o = fast_options(s.server);
+    o.tokenizer = demo_tokenizer();
+    RemoteBackend backend(o);
+    backend.generate(kPrompt, {}, nullptr);
+    const Json body = s.body(0);
+    EXPECT_TRUE(body["prompt"].is_array()) << owner;
+    EXPECT_EQ(body["skip_special_tokens"], false) << owner;
+    EXPECT_EQ(body["spaces_between_special_tokens"], false) << owner;
+    EXPECT_FALSE(body.contains("preserved_tokens")) << owner;
+  }
+}
+
+TEST(RemoteDialects, WithoutATokenizerOrWithOurOwnServerThePromptIsText) {
+  DialectServer plain("vllm", "42");
+  RemoteBackend without(fast_options(plain.server));
+  without.generate(kPrompt, {}, nullptr);
+  EXPECT_EQ(plain.body(0)["prompt"], kPrompt);
+  DialectServer ours("agentrt", "42");
+  RemoteBackendOptions o = fast_options(ours.server);
+  o.tokenizer = demo_tokenizer();
+  RemoteBackend backend(o);
+  backend.generate(kPrompt, {}, nullptr);
+  EXPECT_EQ(ours.body(0)["prompt"], kPrompt);
+  EXPECT_EQ(backend.dialect(), RemoteDialect::AgentRT);
+}
+
+TEST(RemoteDialects, AServerThatRefusesTokenIdsGetsTextFromThenOn) {
+  DialectServer s("somebody", "42", /*refuses_ids=*/true);
+  Warnings w;
+  RemoteBackendOptions o = fast_options(s.server);
+  o.tokenizer = demo_tokenizer();
+  o.warn = w.sink();
+  RemoteBackend backend(o);
+  Streamed first;
+  EXPECT_EQ(backend.generate(kPrompt, {}, first.callback()).text, "42");
+  EXPECT_EQ(first.joined(), "42");
+  EXPECT_FALSE(backend.sends_token_ids());
+  backend.generate(kPrompt, {}, nullptr);
+  ASSERT_EQ(s.server.hits(), 3);  // ids (refused), text, text
+  EXPECT_TRUE(s.body(0)["prompt"].is_array());
+  EXPECT_EQ(s.body(1)["prompt"], kPrompt);
+  EXPECT_EQ(s.body(2)["prompt"], kPrompt);
+  ASSERT_EQ(w.said.size(), 1u);
+  EXPECT_TRUE(contains(w.said[0], "refused a prompt of token ids")) << w.said[0];
+  // An unknown server is asked for special tokens every way there is.
+  EXPECT_EQ(s.body(1)["skip_special_tokens"], false);
+  EXPECT_TRUE(s.body(1).contains("preserved_tokens"));
+}
+
+TEST(RemoteDialects, ATokenizerOfAnotherVocabularyIsNotUsed) {
+  DialectServer s("llamacpp", "42", false, /*n_vocab=*/92544);
+  Warnings w;
+  RemoteBackendOptions o = fast_options(s.server);
+  o.tokenizer = demo_tokenizer();  // 4,096 tokens
+  o.warn = w.sink();
+  RemoteBackend backend(o);
+  backend.generate(kPrompt, {}, nullptr);
+  EXPECT_EQ(s.body(0)["prompt"], kPrompt);
+  ASSERT_EQ(w.said.size(), 1u);
+  EXPECT_TRUE(contains(w.said[0], "92544 tokens")) << w.said[0];
+}
+
+TEST(RemoteDialects, MissingMarkersWhereACallWasMeantAreReportedOnceWithTheFix) {
+  // What llama-server started without --special (and too old for preserved_tokens) returns for a call.
+  DialectServer s("llamacpp", "I will work it out in Lua.\n```lua\nx = 6 * 7\n```");
+  Warnings w;
+  RemoteBackendOptions o = fast_options(s.server);
+  o.warn = w.sink();
+  RemoteBackend backend(o);
+  backend.generate(kPrompt, {}, nullptr);
+  backend.generate(kPrompt, {}, nullptr);
+  ASSERT_EQ(w.said.size(), 1u);
+  EXPECT_TRUE(contains(w.said[0], "restart it with --special")) << w.said[0];
+  // A plain answer, or a reply with its markers, says nothing.
+  for (const std::string reply :
+       {"The answer is 42.", "Sure.<|action_start|><|interpreter|>\n```lua\nx=1\n```"}) {
+    DialectServer fine("vllm", reply);
+    Warnings quiet;
+    RemoteBackendOptions fo = fast_options(fine.server);
+    fo.warn = quiet.sink();
+    RemoteBackend(fo).generate(kPrompt, {}, nullptr);
+    EXPECT_TRUE(quiet.said.empty()) << reply;
+  }
+}
+
+TEST(RemoteDialects, JsonSchemasGoWhereEachServerTakesThem) {
+  const Json schema = Json::parse(R"({"type": "object", "properties": {"a": {"type": "integer"}}})");
+  GenerationParams p;
+  p.response_schema = schema;
+  DialectServer vllm("vllm", "{\"a\": 1}");
+  RemoteBackend v(fast_options(vllm.server));
+  EXPECT_EQ(v.response_schema_support(), SchemaSupport::Json);
+  v.generate(kPrompt, p, nullptr);
+  EXPECT_EQ(vllm.body(0)["response_format"]["type"], "json_schema");
+  EXPECT_EQ(vllm.body(0)["response_format"]["json_schema"]["schema"], schema);
+  DialectServer llama("llamacpp", "{\"a\": 1}");
+  RemoteBackend l(fast_options(llama.server));
+  l.generate(kPrompt, p, nullptr);
+  EXPECT_EQ(llama.body(0)["json_schema"], schema);
+  DialectServer other("lmdeploy", "{}");
+  RemoteBackend d(fast_options(other.server));
+  EXPECT_EQ(d.response_schema_support(), SchemaSupport::None);
+  EXPECT_THROW(d.generate(kPrompt, p, nullptr), std::invalid_argument);
+  p.response_allows_calls = true;
+  EXPECT_THROW(v.generate(kPrompt, p, nullptr), std::invalid_argument);
+  EXPECT_EQ(other.server.hits(), 0);
 }
 
 TEST(RemoteEndpoint, ParsesPrefixesAndToleratesV1) {

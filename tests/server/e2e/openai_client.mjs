@@ -46,7 +46,7 @@ await step('tool call', async () => {
 });
 
 let streamedCall;
-await step('streamed tool call (deltas accumulated by hand)', async () => {
+await step('streamed tool call (argument deltas accumulated by hand)', async () => {
   const stream = await client.chat.completions.create({
     model, tools, stream: true, stream_options: { include_usage: true },
     messages: [{ role: 'user', content: 'What is 2+3?' }],
@@ -55,6 +55,7 @@ await step('streamed tool call (deltas accumulated by hand)', async () => {
   const calls = [];
   let finish = null;
   let usage = null;
+  let argumentDeltas = 0;
   for await (const chunk of stream) {
     if (chunk.usage) usage = chunk.usage;
     const choice = chunk.choices[0];
@@ -64,7 +65,10 @@ await step('streamed tool call (deltas accumulated by hand)', async () => {
       calls[tc.index] ??= { id: '', name: '', arguments: '' };
       if (tc.id) calls[tc.index].id = tc.id;
       if (tc.function?.name) calls[tc.index].name += tc.function.name;
-      if (tc.function?.arguments) calls[tc.index].arguments += tc.function.arguments;
+      if (tc.function?.arguments) {
+        calls[tc.index].arguments += tc.function.arguments;
+        argumentDeltas++;
+      }
     }
     if (choice.finish_reason) finish = choice.finish_reason;
   }
@@ -74,6 +78,7 @@ await step('streamed tool call (deltas accumulated by hand)', async () => {
   assert.equal(calls[0].name, 'calculator');
   assert.deepEqual(JSON.parse(calls[0].arguments), { expression: '2+3' });
   assert.ok(usage && usage.completion_tokens > 0);
+  assert.ok(argumentDeltas > 1, 'the arguments streamed in pieces as they were written');
   streamedCall = calls[0];
 });
 
