@@ -2,15 +2,22 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/jail_config.h"
+#include "sandbox/python_zygote.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker_protocol.h"
 
@@ -20,6 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
+// How long the supervisor gets to reap the jailed process and report before it is killed too.
+constexpr auto kReapTimeout = std::chrono::seconds(5);
 
 // Time the worker gets past the cell's deadline to stop itself before the host kills it.
 std::chrono::milliseconds kill_grace(std::chrono::milliseconds timeout) {
@@ -36,6 +45,30 @@ nlohmann::json limits_json(const Limits& l) {
           {"max_total_written_bytes", l.max_total_written_bytes},
           {"max_files", l.max_files},
           {"max_source_bytes", l.max_source_bytes}};
+}
+
+// The jail for these options: what the kernel allows, what the language requires, the caps of the limits.
+JailOptions jail_for(const SessionOptions& o) {
+  JailOptions j;
+  j.memory_bytes = o.limits.memory_bytes;
+  j.max_file_bytes = o.limits.max_file_bytes;
+  j.workspace = o.workspace;
+  j.max_workspace_growth = o.limits.max_total_written_bytes;
+  const bool python = o.language == Language::Python;
+  if (!o.use_namespaces || namespaces_turned_off()) {
+    j.namespaces = NamespaceMode::Off;
+  } else {
+    j.namespaces = python && !o.allow_basic_jail ? NamespaceMode::Require : NamespaceMode::Auto;
+  }
+  j.require_landlock = python && !o.allow_basic_jail;
+  // Pango starts a thread or two when the Lua worker draws its first PNG.
+  j.max_threads = 4;
+  if (python) {
+    j.address_space_base = 0;  // the zygote's own mappings plus room (worker_jail.h)
+    j.max_open_files = 256;
+    j.max_threads = 16;
+  }
+  return j;
 }
 
 fs::path self_directory() {
@@ -73,6 +106,24 @@ fs::path find_worker_executable(const fs::path& explicit_path) {
                            "); set AGENTRT_SANDBOX_WORKER or pass its path");
 }
 
+const char* to_string(Language language) {
+  return language == Language::Python ? "python" : "lua";
+}
+
+Language language_from_string(std::string_view text) {
+  std::string lower(text);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "lua") return Language::Lua;
+  if (lower == "python") return Language::Python;
+  throw std::invalid_argument("the interpreter language must be lua or python, not '" + std::string(text) +
+                              "'");
+}
+
+void prepare_worker(Language language, const fs::path& worker) {
+  if (language != Language::Python) return;
+  PythonZygote::shared(python_worker_folder(find_worker_executable(worker))).start();
+}
+
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   if (options_.workspace.empty()) throw std::invalid_argument("sandbox session: no workspace folder given");
   std::error_code ec;
@@ -96,28 +147,34 @@ int Session::workers_started() const {
   return started_;
 }
 
-void Session::start() {
+Isolation Session::isolation() const {
   std::lock_guard lock(mutex_);
-  if (pid_ < 0) spawn_locked();
+  return isolation_;
 }
 
-void Session::spawn_locked() {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    throw std::runtime_error("sandbox: socketpair failed");
-  }
-  // dup2 onto the same number would keep close-on-exec set: make sure the worker's end is not already fd 3.
-  if (sv[1] == kWorkerFd) {
-    const int moved = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-    ::close(sv[1]);
-    sv[1] = moved;
-  }
+void Session::start() {
+  std::lock_guard lock(mutex_);
+  if (supervisor_ < 0) spawn_locked();
+}
+
+namespace {
+
+// Moves `fd` off 0..4 (the numbers the worker's descriptors are given), close-on-exec.
+int above_worker_fds(int fd) {
+  if (fd > kStatusFd) return fd;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  ::close(fd);
+  return moved;
+}
+
+pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd, int status_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], kWorkerFd);
+  posix_spawn_file_actions_adddup2(&actions, session_fd, kWorkerFd);
+  posix_spawn_file_actions_adddup2(&actions, status_fd, kStatusFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, options_.workspace.c_str());
+  posix_spawn_file_actions_addchdir_np(&actions, o.workspace.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -129,63 +186,186 @@ void Session::spawn_locked() {
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-  const std::string worker = options_.worker.string();
-  const std::string limits = limits_json(options_.limits).dump();
-  std::vector<char*> argv = {const_cast<char*>(worker.c_str()), const_cast<char*>("--limits"),
-                             const_cast<char*>(limits.c_str()), nullptr};
+  const std::string worker = o.worker.string();
+  const std::string limits = limits_json(o.limits).dump();
+  const std::string jail_text = to_json(jail).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<char*> argv = {const_cast<char*>(worker.c_str()),    const_cast<char*>("--limits"),
+                             const_cast<char*>(limits.c_str()),    const_cast<char*>("--jail"),
+                             const_cast<char*>(jail_text.c_str()), nullptr};
   // The worker gets no inherited environment: nothing secret to find even if the code escaped the language.
   std::vector<char*> envp = {const_cast<char*>("LC_ALL=C"), const_cast<char*>("HOME=/nonexistent"), nullptr};
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, worker.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  ::close(sv[1]);
-  if (rc != 0) {
-    ::close(sv[0]);
-    throw std::runtime_error("sandbox: cannot start " + worker + ": " + std::strerror(rc));
+  if (rc != 0) throw std::runtime_error("sandbox: cannot start " + worker + ": " + std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+void Session::spawn_locked() {
+  const bool python = options_.language == Language::Python;
+  if (python && !options_.allow_basic_jail) {
+    const JailSupport support = probe_jail_support(options_.worker);
+    if (!support.full() || !options_.use_namespaces || namespaces_turned_off()) {
+      throw std::runtime_error(
+          "Python is refused here: it needs the full jail (user namespaces and Landlock) and this machine "
+          "gives " +
+          support.describe() + "; the operator may accept less with --interpreter-unsafe");
+    }
   }
-  pid_ = pid;
+  int sv[2], st[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    throw std::runtime_error("sandbox: socketpair failed");
+  }
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st) != 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    throw std::runtime_error("sandbox: socketpair failed");
+  }
+  // dup2 onto the same number would keep close-on-exec set: keep the worker's ends off its fd numbers.
+  sv[1] = above_worker_fds(sv[1]);
+  st[1] = above_worker_fds(st[1]);
+  const JailOptions jail = jail_for(options_);
+  pid_t pid = -1;
+  try {
+    if (python) {
+      const int ws = ::open(options_.workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (ws < 0)
+        throw std::runtime_error("sandbox: cannot open the workspace " + options_.workspace.string());
+      const nlohmann::json request = {{"limits", limits_json(options_.limits)}, {"jail", to_json(jail)}};
+      try {
+        pid = PythonZygote::shared(python_worker_folder(options_.worker)).spawn(request, sv[1], st[1], ws);
+      } catch (...) {
+        ::close(ws);
+        throw;
+      }
+      ::close(ws);
+    } else {
+      pid = spawn_lua(options_, jail, sv[1], st[1]);
+    }
+  } catch (...) {
+    for (int fd : {sv[0], sv[1], st[0], st[1]}) ::close(fd);
+    throw;
+  }
+  ::close(sv[1]);
+  ::close(st[1]);
+  supervisor_ = pid;
   socket_ = sv[0];
+  status_ = st[0];
   ++started_;
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   std::string reply;
-  const ReadStatus status = read_frame(socket_, reply, std::chrono::steady_clock::now() + kStartTimeout);
+  const ReadStatus status = read_frame(socket_, reply, deadline);
   nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
-  if (status != ReadStatus::Ok || !j.is_object() || !j.value("ready", false)) {
-    const std::string why =
-        j.is_object() ? j.value("error", std::string("no ready message")) : "no ready message";
+  std::string started;
+  std::vector<int> fds;
+  const bool reported =
+      status == ReadStatus::Ok && read_message(status_, started, fds, deadline) == ReadStatus::Ok;
+  const auto s = nlohmann::json::parse(started, nullptr, false);
+  if (reported && !fds.empty() && s.is_object()) {
+    pidfd_ = fds[0];
+    pid_ = s.value("pid", -1);
+    for (std::size_t i = 1; i < fds.size(); ++i) ::close(fds[i]);
+  } else {
+    for (int fd : fds) ::close(fd);
+  }
+  if (status != ReadStatus::Ok || !j.is_object() || !j.value("ready", false) || pidfd_ < 0) {
+    std::string why = j.is_object() ? j.value("error", std::string("no ready message")) : "no ready message";
+    if (j.is_object() && j.value("ready", false)) why = "the worker's supervisor did not report";
     stop_worker_locked();
     throw std::runtime_error("sandbox: the worker did not start: " + why);
   }
+  isolation_ =
+      j.value("isolation", std::string("basic")) == "namespaces" ? Isolation::Namespaces : Isolation::Basic;
+}
+
+void Session::kill_worker_locked() {
+  if (pidfd_ >= 0) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    ::close(pidfd_);
+    pidfd_ = -1;
+  }
+  if (supervisor_ > 0) {
+    // The supervisor reaps the jailed process and exits; a supervisor that does not is killed.
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + kReapTimeout;
+    while (true) {
+      const pid_t r = ::waitpid(supervisor_, &status, WNOHANG);
+      if (r == supervisor_ || (r < 0 && errno != EINTR)) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::kill(supervisor_, SIGKILL);
+        while (::waitpid(supervisor_, &status, 0) < 0 && errno == EINTR) {
+        }
+        break;
+      }
+      ::usleep(1000);
+    }
+  }
+  supervisor_ = -1;
+  pid_ = -1;
 }
 
 void Session::stop_worker_locked() {
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+  kill_worker_locked();
+  if (status_ >= 0) ::close(status_);
+  status_ = -1;
+}
+
+// Why the worker ended, from its supervisor's last status message ("" when it sent none).
+std::string Session::end_reason_locked() {
+  if (status_ < 0) return "";
+  std::string text;
+  std::vector<int> fds;
+  std::string why;
+  while (read_message(status_, text, fds,
+                      std::chrono::steady_clock::now() + std::chrono::milliseconds(200)) == ReadStatus::Ok) {
+    for (int fd : fds) ::close(fd);
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object() || !j.contains("exit")) continue;
+    const std::string reason = j.value("reason", std::string());
+    why =
+        !reason.empty() ? reason : "the interpreter process stopped (" + j.value("exit", std::string()) + ")";
+    break;
   }
-  pid_ = -1;
+  return why;
 }
 
 CellResult Session::worker_lost_locked(const std::string& why) {
-  int status = 0;
   std::string how = why;
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    if (::waitpid(pid_, &status, 0) == pid_ && why.empty()) {
-      if (WIFSIGNALED(status)) {
-        how = "the interpreter process was stopped by signal " + std::to_string(WTERMSIG(status));
-      } else if (WIFEXITED(status)) {
-        how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
-      }
-    }
-    pid_ = -1;
-  }
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
+  // Whatever state it is in, this worker is given up: a jailed process still running is killed first.
+  if (pidfd_ >= 0) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    ::close(pidfd_);
+    pidfd_ = -1;
+  }
+  if (how.empty() && supervisor_ > 0) {
+    // Let the supervisor finish its report: the jailed process is gone or going.
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + kReapTimeout;
+    pid_t r = 0;
+    while ((r = ::waitpid(supervisor_, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      ::usleep(1000);
+    }
+    if (r == supervisor_) {
+      supervisor_ = -1;
+      how = end_reason_locked();
+      if (how.empty()) {
+        if (WIFSIGNALED(status)) {
+          how = "the interpreter process was stopped by signal " + std::to_string(WTERMSIG(status));
+        } else if (WIFEXITED(status)) {
+          how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
+        }
+      }
+    }
+  }
+  stop_worker_locked();
   CellResult r;
   r.ok = false;
   r.state_reset = true;
@@ -197,9 +377,8 @@ CellResult Session::worker_lost_locked(const std::string& why) {
 
 CellResult Session::run(std::string_view code, std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard lock(mutex_);
-  const auto start = std::chrono::steady_clock::now();
   const std::chrono::milliseconds limit = timeout.value_or(options_.limits.timeout);
-  if (pid_ < 0) {
+  if (supervisor_ < 0) {
     try {
       spawn_locked();
     } catch (const std::exception& e) {
@@ -210,6 +389,8 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
       return r;
     }
   }
+  // The cell's clock starts once a worker is there (a first Python worker may wait for its zygote).
+  const auto start = std::chrono::steady_clock::now();
   const nlohmann::json request = {{"op", "run"}, {"code", std::string(code)}, {"timeout_ms", limit.count()}};
   CellResult result;
   if (!write_frame(socket_, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
@@ -238,7 +419,7 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
 
 void Session::reset() {
   std::lock_guard lock(mutex_);
-  if (pid_ < 0) return;
+  if (supervisor_ < 0) return;
   if (!write_frame(socket_, R"({"op":"reset"})")) {
     stop_worker_locked();
     return;

@@ -1,12 +1,16 @@
 // The wire between the host and its worker: length-prefixed JSON frames (4-byte little-endian length, then
 // the text) over one Unix socket. Requests: {"op":"run","code":...,"timeout_ms":N} and {"op":"reset"};
-// replies: a CellResult, or {"ready":true} once the worker has locked itself down.
+// replies: a CellResult, or {"ready":true,"isolation":...} once the worker has locked itself down.
+// Beside it, the status socket (SOCK_SEQPACKET) from the worker's supervisor: one message with the jailed
+// process's pid and a pidfd for it (so the host can kill exactly that process), and a last one saying how it
+// ended ({"exit":"..."}).
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace agentrt::sandbox {
 
@@ -21,5 +25,12 @@ enum class ReadStatus { Ok, Closed, TimedOut, Invalid };
 // Reads one frame, waiting at most until `deadline` (none: wait forever).
 ReadStatus read_frame(int fd, std::string& payload,
                       std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+
+// One message on a SOCK_SEQPACKET socket (the status socket, the Python zygote's control socket): JSON text,
+// with descriptors passed along (SCM_RIGHTS). False when the peer is gone.
+bool send_message(int fd, std::string_view text, const std::vector<int>& fds = {});
+// Reads one message; `fds` receives the descriptors that came with it (close-on-exec).
+ReadStatus read_message(int fd, std::string& text, std::vector<int>& fds,
+                        std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace agentrt::sandbox

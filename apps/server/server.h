@@ -36,6 +36,8 @@ struct ServerOptions {
   bool constrain_tools = false;
   int agent_max_tokens = 1024;
   std::string language = "en";
+  // More fields of /health's answer (`agentrt serve` adds "interpreter": its language and jail).
+  Json health_details = Json::object();
 };
 
 struct ServerState;
