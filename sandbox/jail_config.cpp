@@ -18,18 +18,11 @@ const char* to_string(NamespaceMode mode) {
 }
 
 nlohmann::json to_json(const JailOptions& o) {
-  return {{"memory_bytes", o.memory_bytes},
-          {"address_space_base", o.address_space_base},
-          {"max_file_bytes", o.max_file_bytes},
-          {"cpu_seconds", o.cpu_seconds},
-          {"max_open_files", o.max_open_files},
-          {"max_threads", o.max_threads},
-          {"namespaces", to_string(o.namespaces)},
-          {"require_landlock", o.require_landlock},
-          {"workspace", o.workspace.string()},
-          {"max_workspace_growth", o.max_workspace_growth},
-          {"max_workspace_entries", o.max_workspace_entries},
-          {"tmp_bytes", o.tmp_bytes}};
+  return {{"memory_bytes", o.memory_bytes},        {"address_space_base", o.address_space_base},
+          {"max_file_bytes", o.max_file_bytes},    {"cpu_seconds", o.cpu_seconds},
+          {"max_open_files", o.max_open_files},    {"max_threads", o.max_threads},
+          {"namespaces", to_string(o.namespaces)}, {"require_landlock", o.require_landlock},
+          {"workspace", o.workspace.string()},     {"tmp_bytes", o.tmp_bytes}};
 }
 
 JailOptions jail_options_from_json(const nlohmann::json& j) {
@@ -53,8 +46,6 @@ JailOptions jail_options_from_json(const nlohmann::json& j) {
   }
   o.require_landlock = j.value("require_landlock", o.require_landlock);
   o.workspace = j.value("workspace", std::string());
-  o.max_workspace_growth = j.value("max_workspace_growth", o.max_workspace_growth);
-  o.max_workspace_entries = j.value("max_workspace_entries", o.max_workspace_entries);
   o.tmp_bytes = j.value("tmp_bytes", o.tmp_bytes);
   return o;
 }

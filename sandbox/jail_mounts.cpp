@@ -1,7 +1,7 @@
 #include "sandbox/jail_mounts.h"
 
 #include <fcntl.h>
-#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -70,7 +70,7 @@ unsigned long locked_flags(const std::string& path) {
   return flags;
 }
 
-void bind(const std::string& source, const std::string& target, unsigned long extra) {
+void bind_mount(const std::string& source, const std::string& target, unsigned long extra) {
   if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     fail("bind " + source + " to " + target);
   }
@@ -98,7 +98,7 @@ void mirror_read_only(const std::string& host) {
   } else {
     make_file(target);
   }
-  bind(host, target, MS_RDONLY | MS_NOSUID | MS_NODEV);
+  bind_mount(host, target, MS_RDONLY | MS_NOSUID | MS_NODEV);
 }
 
 // The new mount API, spelled out: the C library's <sys/mount.h> and <linux/mount.h> do not mix.
@@ -124,30 +124,33 @@ void write_map(pid_t pid, const char* file, const std::string& text) {
   if (n != static_cast<ssize_t>(text.size())) fail("write " + path);
 }
 
-// A user namespace whose root is kJailHostId outside: the id map of the workspace's mount. Made by a child
-// that lives just long enough for its namespace to be opened.
+}  // namespace
+
 int host_id_namespace() {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) fail("pipe");
-  const long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  // The child only waits on the pipe until this process closes its end: it runs on a small stack of its own
+  // in this process's memory, with a copy of its descriptor table (so it closes its copy of that end first).
+  static thread_local char stack[16384];
+  auto wait = [](void* arg) -> int {
+    const int* fds = static_cast<const int*>(arg);
+    ::close(fds[1]);
+    char c = 0;
+    (void)!::read(fds[0], &c, 1);
+    return 0;
+  };
+  const pid_t pid = ::clone(+wait, stack + sizeof stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD, p);
   if (pid < 0) {
     ::close(p[0]);
     ::close(p[1]);
     fail("clone a user namespace");
   }
-  if (pid == 0) {
-    ::close(p[1]);
-    char c = 0;
-    (void)!::read(p[0], &c, 1);
-    ::_exit(0);
-  }
-  ::close(p[0]);
   int fd = -1;
   std::string error;
   try {
     const std::string map = "0 " + std::to_string(kJailHostId) + " 1\n";
-    write_map(static_cast<pid_t>(pid), "uid_map", map);
-    write_map(static_cast<pid_t>(pid), "gid_map", map);
+    write_map(pid, "uid_map", map);
+    write_map(pid, "gid_map", map);
     fd = ::open(("/proc/" + std::to_string(pid) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) error = std::string("open its namespace: ") + std::strerror(errno);
   } catch (const std::exception& e) {
@@ -155,34 +158,35 @@ int host_id_namespace() {
   }
   ::close(p[1]);
   int status = 0;
-  while (::waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  ::close(p[0]);
   if (fd < 0) throw std::runtime_error(error);
   return fd;
 }
 
-}  // namespace
-
-int idmapped_workspace(int workspace_fd, std::string& why) {
-  int userns = -1;
-  try {
-    userns = host_id_namespace();
-  } catch (const std::exception& e) {
-    why = e.what();
-    return -1;
+int idmapped_workspace(int workspace_fd, int userns_fd, std::string& why) {
+  int own = -1;
+  if (userns_fd < 0) {
+    try {
+      own = userns_fd = host_id_namespace();
+    } catch (const std::exception& e) {
+      why = e.what();
+      return -1;
+    }
   }
   const int tree = static_cast<int>(
       ::syscall(SYS_open_tree, workspace_fd, "", kOpenTreeClone | O_CLOEXEC | AT_EMPTY_PATH));
   if (tree < 0) {
     why = std::string("open_tree: ") + std::strerror(errno);
-    ::close(userns);
+    if (own >= 0) ::close(own);
     return -1;
   }
   MountAttr attr{kAttrIdmap | kAttrNoSuid | kAttrNoDev | kAttrNoExec, 0, 0,
-                 static_cast<std::uint64_t>(userns)};
+                 static_cast<std::uint64_t>(userns_fd)};
   const long rc = ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
   const int saved = errno;
-  ::close(userns);
+  if (own >= 0) ::close(own);
   if (rc != 0) {
     why = std::string("an idmapped mount of the workspace: ") + std::strerror(saved);
     ::close(tree);
@@ -210,7 +214,7 @@ void build_jail_root(int ws, int idmapped_fd, const std::string& workspace, std:
     struct stat st {};
     if (::stat(d, &st) != 0 || !S_ISCHR(st.st_mode)) continue;
     make_file(root + d);
-    bind(d, root + d, MS_NOSUID | MS_NOEXEC);
+    bind_mount(d, root + d, MS_NOSUID | MS_NOEXEC);
   }
   for (const auto& [name, to] :
        std::vector<std::pair<std::string, std::string>>{{"fd", "/proc/self/fd"},
@@ -243,7 +247,7 @@ void build_jail_root(int ws, int idmapped_fd, const std::string& workspace, std:
     }
     ::close(idmapped_fd);
   } else {
-    bind("/proc/self/fd/" + std::to_string(ws), root + workspace, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    bind_mount("/proc/self/fd/" + std::to_string(ws), root + workspace, MS_NOSUID | MS_NODEV | MS_NOEXEC);
   }
   if (::chdir(root.c_str()) != 0) fail("chdir to the new root");
   // pivot_root(".", "."): the old root ends up stacked on the new one and is then detached.

@@ -17,11 +17,17 @@ namespace agentrt::sandbox {
 // std::runtime_error naming the step that failed.
 void build_jail_root(int workspace_fd, int idmapped_fd, const std::string& workspace, std::size_t tmp_bytes);
 
+// A user namespace whose root is kJailHostId outside, as a descriptor: the id map of the workspace's mount
+// for root on the host. Made by a child sharing this process's memory (no copy of its page tables) that lives
+// just long enough for its namespace to be opened. Throws std::runtime_error.
+int host_id_namespace();
+
 // For root on the host, whose jail runs as kJailHostId: a detached copy of the workspace's mount whose files
-// owned by root appear owned by kJailHostId (an idmapped mount), so the jail reads and writes them and what
-// it creates is root's on disk, with no ownership changed. Returns the mount's descriptor, or -1 with `why`
-// set when the kernel or the file system cannot (the jail then sees the workspace as it is).
-int idmapped_workspace(int workspace_fd, std::string& why);
+// owned by root appear owned by kJailHostId (an idmapped mount, through `userns_fd` or a namespace made here
+// when -1), so the jail reads and writes them and what it creates is root's on disk, with no ownership
+// changed. Returns the mount's descriptor, or -1 with `why` set when the kernel or the file system cannot
+// (the jail then sees the workspace as it is).
+int idmapped_workspace(int workspace_fd, int userns_fd, std::string& why);
 
 // What Landlock allows inside that root.
 LandlockPaths jail_landlock_paths(const std::string& workspace);

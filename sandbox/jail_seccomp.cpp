@@ -1,5 +1,5 @@
 // The seccomp allowlist of every jailed worker: the system calls CPython (with numpy, pandas, matplotlib,
-// IPython), the Lua worker (with librsvg/cairo for PNGs) and the supervisor need, and nothing else. Anything
+// IPython) and the Lua worker (with librsvg/cairo for PNGs) need, and nothing else. Anything
 // not listed answers EPERM, so code that tries (a socket, exec, fork, mount, ptrace, bpf, io_uring, keyctl,
 // ...) gets a clean PermissionError instead of killing the interpreter. Calls from another architecture (the
 // 32-bit ABIs) kill the process (libseccomp's default for a foreign architecture).
@@ -12,7 +12,6 @@
 
 #include <cerrno>
 #include <memory>
-#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -205,6 +204,11 @@ const unsigned long kAllowedIoctls[] = {TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO, F
 const int kAllowedPrctls[] = {PR_SET_NAME,     PR_GET_NAME,         PR_GET_DUMPABLE,   PR_GET_SECCOMP,
                               PR_CAPBSET_READ, PR_GET_NO_NEW_PRIVS, PR_GET_TIMERSLACK, PR_GET_PDEATHSIG};
 
+// Argument `arg` equals `value` (spelled out: libseccomp's SCMP_An macros leave datum_b to the compiler).
+scmp_arg_cmp arg_equals(unsigned arg, scmp_datum_t value) {
+  return scmp_arg_cmp{arg, SCMP_CMP_EQ, value, 0};
+}
+
 void add(scmp_filter_ctx ctx, int syscall, unsigned count, const scmp_arg_cmp* args) {
   const int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, count, args);
   if (rc != 0) throw std::runtime_error("seccomp_rule_add failed (" + std::to_string(syscall) + ")");
@@ -212,7 +216,7 @@ void add(scmp_filter_ctx ctx, int syscall, unsigned count, const scmp_arg_cmp* a
 
 }  // namespace
 
-void load_syscall_filter(int signal_target) {
+void load_syscall_filter() {
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> owner(seccomp_init(SCMP_ACT_ERRNO(EPERM)),
                                                          seccomp_release);
   scmp_filter_ctx ctx = owner.get();
@@ -230,25 +234,23 @@ void load_syscall_filter(int signal_target) {
     throw std::runtime_error("seccomp_rule_add(clone3) failed");
   }
   for (unsigned long request : kAllowedIoctls) {
-    const scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_EQ, request);
+    const scmp_arg_cmp cmp = arg_equals(1, request);
     add(ctx, SCMP_SYS(ioctl), 1, &cmp);
   }
   for (int option : kAllowedPrctls) {
-    const scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option));
+    const scmp_arg_cmp cmp = arg_equals(0, static_cast<scmp_datum_t>(option));
     add(ctx, SCMP_SYS(prctl), 1, &cmp);
   }
   // Signals only to this process (its own process group after setsid; the jail's PID namespace holds no
-  // other) and to `signal_target` (the supervisor's jailed child).
+  // other).
   const pid_t self = ::getpid();
-  std::set<scmp_datum_t> targets = {0, static_cast<scmp_datum_t>(self)};
-  if (signal_target > 0) targets.insert(static_cast<scmp_datum_t>(signal_target));
-  for (const scmp_datum_t target : targets) {
-    const scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ, target);
+  for (const scmp_datum_t target : {scmp_datum_t{0}, static_cast<scmp_datum_t>(self)}) {
+    const scmp_arg_cmp cmp = arg_equals(0, target);
     add(ctx, SCMP_SYS(kill), 1, &cmp);
     if (target != 0) add(ctx, SCMP_SYS(tgkill), 1, &cmp);
   }
   // prlimit64 only to read a limit (new_limit == NULL): nothing can raise or lower one.
-  const scmp_arg_cmp read_only = SCMP_A2(SCMP_CMP_EQ, 0);
+  const scmp_arg_cmp read_only = arg_equals(2, 0);
   add(ctx, SCMP_SYS(prlimit64), 1, &read_only);
   if (seccomp_load(ctx) != 0) throw std::runtime_error("seccomp_load failed");
 }

@@ -145,14 +145,14 @@ void PythonZygote::start_locked() {
   startup_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 }
 
-pid_t PythonZygote::spawn(const nlohmann::json& request, int session_fd, int status_fd, int workspace_fd) {
+pid_t PythonZygote::spawn(const nlohmann::json& request, int session_fd, int workspace_fd) {
   std::lock_guard lock(mutex_);
   nlohmann::json message = request;
   message["op"] = "spawn";
   const std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (pid_ < 0) start_locked();
-    if (!send_message(control_, text, {session_fd, status_fd, workspace_fd})) {
+    if (!send_message(control_, text, {session_fd, workspace_fd})) {
       stop_locked();
       continue;
     }

@@ -1,7 +1,7 @@
 // The host's side of the Python zygote: one warm /usr/bin/python3 per worker folder (sandbox/python/
 // agentrt_zygote.py, with numpy, pandas, matplotlib, sympy and IPython imported), started on first use and
-// kept for the program's life. Each Python session is cloned from it (CLONE_PARENT: the session's supervisor
-// is this process's own child, waited for like the Lua worker) and then enters its jail. Thread-safe.
+// kept for the program's life. Each Python session is cloned from it into its jail (CLONE_PARENT: the jailed
+// process is this process's own child, waited for like a Lua worker). Thread-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -30,10 +30,10 @@ class PythonZygote {
   // Starts the zygote now if it is not running (otherwise the first spawn does); throws std::runtime_error
   // saying why it could not.
   void start();
-  // Clones a session: `request` is {"limits": ..., "jail": ...}; the descriptors become its session socket,
-  // status socket and workspace. Returns the supervisor's pid, a child of this process. Restarts a zygote
-  // that died once. Throws std::runtime_error.
-  pid_t spawn(const nlohmann::json& request, int session_fd, int status_fd, int workspace_fd);
+  // Clones a session: `request` is {"limits": ..., "jail": ...}; the descriptors become its session socket
+  // and its workspace. Returns the jailed process's pid, a child of this process. Restarts a zygote that died
+  // once. Throws std::runtime_error.
+  pid_t spawn(const nlohmann::json& request, int session_fd, int workspace_fd);
   // The zygote's pid (-1 when not running) and how long its last start took.
   pid_t pid() const;
   std::chrono::milliseconds startup_time() const;

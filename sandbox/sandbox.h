@@ -3,8 +3,9 @@
 // caps) with its data and chart libraries (fs, csv, df, stats, json, chart) and its worker process
 // `agentrt-sandbox`; the Python worker (Debian's /usr/bin/python3 with IPython, numpy, pandas, matplotlib:
 // sandbox/python/, a warm zygote that clones each session); the one jail both enter (worker_jail.h:
-// namespaces, a minimal read-only root, Landlock, a seccomp allowlist, rlimits, a supervisor); and the host
-// side that starts, talks to, times out and replaces the workers. It may include the standard library, Lua,
+// namespaces, a minimal read-only root, Landlock, a seccomp allowlist, rlimits); and the host side
+// that starts, talks to, times out and replaces the workers and caps what they add to the workspace
+// (workspace_watch.h). It may include the standard library, Lua,
 // libseccomp, librsvg/cairo and nlohmann/json; it never includes agent/, tools/ or apps/ (the interpreter
 // tool in tools/ adapts it to the agent's Tool interface).
 //
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +25,7 @@
 #include "sandbox/cell_result.h"
 #include "sandbox/jail_support.h"
 #include "sandbox/limits.h"
+#include "sandbox/workspace_watch.h"
 
 namespace agentrt::sandbox {
 
@@ -91,19 +94,16 @@ class Session {
  private:
   void spawn_locked();
   void stop_worker_locked();
-  void kill_worker_locked();
-  std::string end_reason_locked();
+  int end_worker_locked();
   CellResult worker_lost_locked(const std::string& why);
 
   SessionOptions options_;
   mutable std::mutex mutex_;
-  pid_t supervisor_ = -1;  // our child: the worker's supervisor (the worker itself in the basic jail)
-  pid_t pid_ = -1;         // the jailed process
-  int pidfd_ = -1;         // a pidfd for it: the host kills exactly that process
+  pid_t pid_ = -1;  // the jailed process: a child of this process
   int socket_ = -1;
-  int status_ = -1;
   int started_ = 0;
   Isolation isolation_ = Isolation::Basic;
+  std::shared_ptr<WorkspaceWatch::Entry> watch_;
 };
 
 }  // namespace agentrt::sandbox

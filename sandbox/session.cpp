@@ -6,8 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/syscall.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +18,7 @@
 #include "sandbox/python_zygote.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker_protocol.h"
+#include "sandbox/workspace_watch.h"
 
 namespace agentrt::sandbox {
 namespace fs = std::filesystem;
@@ -27,8 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-// How long the supervisor gets to reap the jailed process and report before it is killed too.
-constexpr auto kReapTimeout = std::chrono::seconds(5);
+// Files and folders a session may add to its workspace (its bytes are capped by the limits).
+constexpr int kMaxWorkspaceEntries = 20000;
 
 // Time the worker gets past the cell's deadline to stop itself before the host kills it.
 std::chrono::milliseconds kill_grace(std::chrono::milliseconds timeout) {
@@ -53,7 +52,6 @@ JailOptions jail_for(const SessionOptions& o) {
   j.memory_bytes = o.limits.memory_bytes;
   j.max_file_bytes = o.limits.max_file_bytes;
   j.workspace = o.workspace;
-  j.max_workspace_growth = o.limits.max_total_written_bytes;
   const bool python = o.language == Language::Python;
   if (!o.use_namespaces || namespaces_turned_off()) {
     j.namespaces = NamespaceMode::Off;
@@ -154,24 +152,23 @@ Isolation Session::isolation() const {
 
 void Session::start() {
   std::lock_guard lock(mutex_);
-  if (supervisor_ < 0) spawn_locked();
+  if (pid_ < 0) spawn_locked();
 }
 
 namespace {
 
-// Moves `fd` off 0..4 (the numbers the worker's descriptors are given), close-on-exec.
-int above_worker_fds(int fd) {
-  if (fd > kStatusFd) return fd;
+// Moves `fd` off 0..3 (the number the worker's socket is given), close-on-exec.
+int above_worker_fd(int fd) {
+  if (fd > kWorkerFd) return fd;
   const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
   ::close(fd);
   return moved;
 }
 
-pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd, int status_fd) {
+pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, session_fd, kWorkerFd);
-  posix_spawn_file_actions_adddup2(&actions, status_fd, kStatusFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, o.workspace.c_str());
@@ -202,32 +199,41 @@ pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd
   return pid;
 }
 
+void reap(pid_t pid, int* status_out = nullptr) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (status_out != nullptr) *status_out = status;
+}
+
 }  // namespace
 
 void Session::spawn_locked() {
   const bool python = options_.language == Language::Python;
-  if (python && !options_.allow_basic_jail) {
+  JailOptions jail = jail_for(options_);
+  if (jail.namespaces != NamespaceMode::Off) {
+    // What the kernel allows here was found once by the probe: the sessions ask for that, no more.
     const JailSupport support = probe_jail_support(options_.worker);
-    if (!support.full() || !options_.use_namespaces || namespaces_turned_off()) {
+    if (!support.namespaces) jail.namespaces = NamespaceMode::Off;
+    if (python && !options_.allow_basic_jail && !support.full()) {
       throw std::runtime_error(
           "Python is refused here: it needs the full jail (user namespaces and Landlock) and this machine "
           "gives " +
           support.describe() + "; the operator may accept less with --interpreter-unsafe");
     }
+  } else if (python && !options_.allow_basic_jail) {
+    throw std::runtime_error(
+        "Python is refused here: it needs the full jail and namespaces are turned off; the operator may "
+        "accept "
+        "less with --interpreter-unsafe");
   }
-  int sv[2], st[2];
+  int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     throw std::runtime_error("sandbox: socketpair failed");
   }
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st) != 0) {
-    ::close(sv[0]);
-    ::close(sv[1]);
-    throw std::runtime_error("sandbox: socketpair failed");
-  }
-  // dup2 onto the same number would keep close-on-exec set: keep the worker's ends off its fd numbers.
-  sv[1] = above_worker_fds(sv[1]);
-  st[1] = above_worker_fds(st[1]);
-  const JailOptions jail = jail_for(options_);
+  // dup2 onto the same number would keep close-on-exec set: keep the worker's end off its fd number.
+  sv[1] = above_worker_fd(sv[1]);
+  const auto deadline = [] { return std::chrono::steady_clock::now() + kStartTimeout; };
   pid_t pid = -1;
   try {
     if (python) {
@@ -236,44 +242,43 @@ void Session::spawn_locked() {
         throw std::runtime_error("sandbox: cannot open the workspace " + options_.workspace.string());
       const nlohmann::json request = {{"limits", limits_json(options_.limits)}, {"jail", to_json(jail)}};
       try {
-        pid = PythonZygote::shared(python_worker_folder(options_.worker)).spawn(request, sv[1], st[1], ws);
+        pid = PythonZygote::shared(python_worker_folder(options_.worker)).spawn(request, sv[1], ws);
       } catch (...) {
         ::close(ws);
         throw;
       }
       ::close(ws);
     } else {
-      pid = spawn_lua(options_, jail, sv[1], st[1]);
+      // The launcher tells the jailed process's pid first (its own in the basic jail), then ends (or is it).
+      const pid_t launcher = spawn_lua(options_, jail, sv[1]);
+      std::string text;
+      const ReadStatus status = read_frame(sv[0], text, deadline());
+      const auto j = nlohmann::json::parse(text, nullptr, false);
+      pid = status == ReadStatus::Ok && j.is_object() ? j.value("pid", -1) : -1;
+      if (pid != launcher) reap(launcher);
+      if (pid <= 0) {
+        const std::string why =
+            j.is_object() ? j.value("error", std::string("no pid")) : std::string("it sent nothing");
+        throw std::runtime_error("sandbox: the worker did not start: " + why);
+      }
     }
   } catch (...) {
-    for (int fd : {sv[0], sv[1], st[0], st[1]}) ::close(fd);
+    ::close(sv[0]);
+    ::close(sv[1]);
     throw;
   }
   ::close(sv[1]);
-  ::close(st[1]);
-  supervisor_ = pid;
+  pid_ = pid;
   socket_ = sv[0];
-  status_ = st[0];
   ++started_;
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  watch_ = WorkspaceWatch::watch(options_.workspace, pid_, options_.limits.max_total_written_bytes,
+                                 static_cast<std::size_t>(kMaxWorkspaceEntries));
   std::string reply;
-  const ReadStatus status = read_frame(socket_, reply, deadline);
-  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
-  std::string started;
-  std::vector<int> fds;
-  const bool reported =
-      status == ReadStatus::Ok && read_message(status_, started, fds, deadline) == ReadStatus::Ok;
-  const auto s = nlohmann::json::parse(started, nullptr, false);
-  if (reported && !fds.empty() && s.is_object()) {
-    pidfd_ = fds[0];
-    pid_ = s.value("pid", -1);
-    for (std::size_t i = 1; i < fds.size(); ++i) ::close(fds[i]);
-  } else {
-    for (int fd : fds) ::close(fd);
-  }
-  if (status != ReadStatus::Ok || !j.is_object() || !j.value("ready", false) || pidfd_ < 0) {
-    std::string why = j.is_object() ? j.value("error", std::string("no ready message")) : "no ready message";
-    if (j.is_object() && j.value("ready", false)) why = "the worker's supervisor did not report";
+  const ReadStatus status = read_frame(socket_, reply, deadline());
+  const nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  if (status != ReadStatus::Ok || !j.is_object() || !j.value("ready", false)) {
+    const std::string why =
+        j.is_object() ? j.value("error", std::string("no ready message")) : "no ready message";
     stop_worker_locked();
     throw std::runtime_error("sandbox: the worker did not start: " + why);
   }
@@ -281,91 +286,56 @@ void Session::spawn_locked() {
       j.value("isolation", std::string("basic")) == "namespaces" ? Isolation::Namespaces : Isolation::Basic;
 }
 
-void Session::kill_worker_locked() {
-  if (pidfd_ >= 0) {
-    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
-    ::close(pidfd_);
-    pidfd_ = -1;
+// Kills the worker (when running) and waits for it; returns its wait status.
+int Session::end_worker_locked() {
+  WorkspaceWatch::unwatch(watch_);
+  int status = 0;
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    reap(pid_, &status);
   }
-  if (supervisor_ > 0) {
-    // The supervisor reaps the jailed process and exits; a supervisor that does not is killed.
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + kReapTimeout;
-    while (true) {
-      const pid_t r = ::waitpid(supervisor_, &status, WNOHANG);
-      if (r == supervisor_ || (r < 0 && errno != EINTR)) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        ::kill(supervisor_, SIGKILL);
-        while (::waitpid(supervisor_, &status, 0) < 0 && errno == EINTR) {
-        }
-        break;
-      }
-      ::usleep(1000);
-    }
-  }
-  supervisor_ = -1;
   pid_ = -1;
+  return status;
 }
 
 void Session::stop_worker_locked() {
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
-  kill_worker_locked();
-  if (status_ >= 0) ::close(status_);
-  status_ = -1;
-}
-
-// Why the worker ended, from its supervisor's last status message ("" when it sent none).
-std::string Session::end_reason_locked() {
-  if (status_ < 0) return "";
-  std::string text;
-  std::vector<int> fds;
-  std::string why;
-  while (read_message(status_, text, fds,
-                      std::chrono::steady_clock::now() + std::chrono::milliseconds(200)) == ReadStatus::Ok) {
-    for (int fd : fds) ::close(fd);
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("exit")) continue;
-    const std::string reason = j.value("reason", std::string());
-    why =
-        !reason.empty() ? reason : "the interpreter process stopped (" + j.value("exit", std::string()) + ")";
-    break;
-  }
-  return why;
+  end_worker_locked();
+  watch_.reset();
 }
 
 CellResult Session::worker_lost_locked(const std::string& why) {
   std::string how = why;
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
-  // Whatever state it is in, this worker is given up: a jailed process still running is killed first.
-  if (pidfd_ >= 0) {
-    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
-    ::close(pidfd_);
-    pidfd_ = -1;
-  }
-  if (how.empty() && supervisor_ > 0) {
-    // Let the supervisor finish its report: the jailed process is gone or going.
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + kReapTimeout;
-    pid_t r = 0;
-    while ((r = ::waitpid(supervisor_, &status, WNOHANG)) == 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      ::usleep(1000);
+  // Whatever state it is in, this worker is given up: still running, it is killed first.
+  const std::string watched = WorkspaceWatch::reason(watch_);
+  WorkspaceWatch::unwatch(watch_);
+  int status = 0;
+  bool reaped = false;
+  if (pid_ > 0) {
+    // It may be ending on its own: its own end says more than our kill.
+    for (int i = 0; i < 200 && !reaped; ++i) {
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      reaped = r == pid_;
+      if (!reaped) ::usleep(500);
     }
-    if (r == supervisor_) {
-      supervisor_ = -1;
-      how = end_reason_locked();
-      if (how.empty()) {
-        if (WIFSIGNALED(status)) {
-          how = "the interpreter process was stopped by signal " + std::to_string(WTERMSIG(status));
-        } else if (WIFEXITED(status)) {
-          how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
-        }
-      }
+    if (!reaped) status = end_worker_locked();
+    pid_ = -1;
+  }
+  watch_.reset();
+  if (how.empty()) how = watched;
+  if (how.empty() && (reaped || status != 0)) {
+    if (WIFSIGNALED(status)) {
+      const int sig = WTERMSIG(status);
+      const char* name = ::sigabbrev_np(sig);
+      how = "the interpreter process was stopped by signal " + std::to_string(sig) +
+            (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+    } else if (WIFEXITED(status)) {
+      how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
     }
   }
-  stop_worker_locked();
   CellResult r;
   r.ok = false;
   r.state_reset = true;
@@ -378,7 +348,7 @@ CellResult Session::worker_lost_locked(const std::string& why) {
 CellResult Session::run(std::string_view code, std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard lock(mutex_);
   const std::chrono::milliseconds limit = timeout.value_or(options_.limits.timeout);
-  if (supervisor_ < 0) {
+  if (pid_ < 0) {
     try {
       spawn_locked();
     } catch (const std::exception& e) {
@@ -410,6 +380,8 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
       const nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
       result =
           j.is_object() ? CellResult::from_json(j) : worker_lost_locked("the interpreter sent a bad reply");
+      // A worker that reset its own state (Python whose memory stayed full) ends; the next cell starts anew.
+      if (result.state_reset && pid_ > 0) stop_worker_locked();
     }
   }
   result.duration_ms =
@@ -419,7 +391,7 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
 
 void Session::reset() {
   std::lock_guard lock(mutex_);
-  if (supervisor_ < 0) return;
+  if (pid_ < 0) return;
   if (!write_frame(socket_, R"({"op":"reset"})")) {
     stop_worker_locked();
     return;

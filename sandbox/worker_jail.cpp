@@ -16,13 +16,13 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "sandbox/jail_landlock.h"
 #include "sandbox/jail_mounts.h"
-#include "sandbox/jail_supervisor.h"
 #include "sandbox/worker_protocol.h"
 
 namespace agentrt::sandbox {
@@ -105,34 +105,35 @@ void write_id_maps(pid_t child) {
   write_file(proc + "/gid_map", std::to_string(kJailInnerId) + " " + std::to_string(gid) + " 1\n");
 }
 
-// The supervisor gives up root for kJailHostId but keeps one capability: reading and searching any folder,
-// to measure a workspace whose folders are root's (or that the code made unreadable).
-void become_supervisor() {
-  if (::geteuid() != 0) return;
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail("PR_SET_KEEPCAPS");
-  leave_host_root();
-  for (int cap = 0; cap <= 63; ++cap) {
-    if (cap != CAP_DAC_READ_SEARCH) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+// The jailed process's descriptors: the session's socket at fd 3, stdio where asked, nothing else but what
+// `keep_fds` names, and /dev/null again at the numbers of `null_fds`.
+void place_descriptors(const JailOptions& o) {
+  constexpr int kSessionFd = 3;
+  if (o.session_fd >= 0 && o.session_fd != kSessionFd) {
+    const int high = ::fcntl(o.session_fd, F_DUPFD_CLOEXEC, 100);
+    if (high < 0 || ::dup2(high, kSessionFd) < 0) fail("place the session socket");
+    ::close(high);
   }
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  data[0].effective = data[0].permitted = 1U << CAP_DAC_READ_SEARCH;
-  if (::syscall(SYS_capset, &header, data) != 0) fail("capset");
-  ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (o.null_stdio) {
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) fail("stdio");
+    ::close(null);
+  }
+  close_descriptors_except(3, o.keep_fds);
+  for (const int n : o.null_fds) {
+    if (n <= kSessionFd) continue;
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0 && null != n) {
+      ::dup2(null, n);
+      ::close(null);
+    }
+  }
 }
 
 std::string current_folder() {
   std::vector<char> buf(4096);
   if (::getcwd(buf.data(), buf.size()) == nullptr) fail("getcwd");
   return buf.data();
-}
-
-void send_started(int status_fd, pid_t pid, Isolation isolation) {
-  if (status_fd < 0) return;
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  const nlohmann::json j = {{"pid", pid}, {"isolation", to_string(isolation)}};
-  send_message(status_fd, j.dump(), pidfd >= 0 ? std::vector<int>{pidfd} : std::vector<int>{});
-  if (pidfd >= 0) ::close(pidfd);
 }
 
 bool read_byte(int fd, char& c) {
@@ -144,9 +145,9 @@ bool read_byte(int fd, char& c) {
   }
 }
 
-// The jailed child, after the clone: waits until its id maps are written, builds its root and takes on its
-// unprivileged identity. Reports "K" (or "E" and the error) on `done`.
-void jail_child(const JailOptions& o, const std::string& workspace, int idmapped, int go, int parent_alive) {
+// The jailed child, after the clone: waits until its id maps are written, then builds its root and takes on
+// its unprivileged identity.
+void jail_child(const JailOptions& o, const std::string& workspace, int idmapped, int go) {
   char c = 0;
   if (!read_byte(go, c) || c != 'g') ::_exit(3);
   ::close(go);
@@ -165,124 +166,75 @@ void jail_child(const JailOptions& o, const std::string& workspace, int idmapped
   build_jail_root(ws, idmapped, workspace, o.tmp_bytes);
   ::close(ws);
   if (::sethostname(kJailHostname, std::strlen(kJailHostname)) != 0) fail("sethostname");
-  // After the id change (which clears it): the supervisor's death takes this process with it. A supervisor
-  // already gone shows as a closed pipe.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  pollfd p{parent_alive, POLLIN, 0};
-  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLIN))) ::_exit(3);
-  ::close(parent_alive);
 }
 
-// Clones the jailed child into its namespaces. In the child it returns "" after the root is built; in the
-// supervisor it never returns once the child is ready (it supervises); on failure it returns why, in the
-// calling process, with nothing changed but the current folder.
-std::string try_namespaces(const JailOptions& o, const std::string& workspace, int workspace_fd,
-                           bool& in_child, std::string& note) {
+// Clones the jailed process into its namespaces: a child of this process, or with `o.clone_parent` of this
+// process's parent. In the jailed process it returns 0 with `in_child` set, to go on building the jail; here
+// it returns the child's pid once its id maps are written and `started` was told (the child then builds its
+// jail on its own and reports failures to the host itself). -1 with `why` set when the kernel refuses the
+// namespaces (nothing is changed then, so the caller may fall back).
+pid_t clone_into_namespaces(const JailOptions& o, const std::string& workspace, int workspace_fd,
+                            const std::function<void(pid_t)>& started, bool& in_child, std::string& why,
+                            std::string& note) {
   in_child = false;
   // Root on the host: the jail runs as kJailHostId and sees the workspace through an idmapped mount.
   int idmapped = -1;
   if (::geteuid() == 0) {
-    std::string why;
-    idmapped = idmapped_workspace(workspace_fd, why);
-    if (idmapped < 0) note = "the workspace is not writable to the jail (no " + why + ")";
+    std::string missing;
+    idmapped = idmapped_workspace(workspace_fd, o.idmap_userns_fd, missing);
+    if (idmapped < 0) note = "the workspace is not writable to the jail (no " + missing + ")";
   }
-  int go[2], done[2], alive[2];
-  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(done, O_CLOEXEC) != 0 || ::pipe2(alive, O_CLOEXEC) != 0) {
-    return std::string("pipe: ") + std::strerror(errno);
-  }
+  int go[2], ready[2];
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0) fail("pipe");
   const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-                              CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD;
+                              CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD | (o.clone_parent ? CLONE_PARENT : 0);
   // A raw clone (no new stack): the child continues here like after fork, as PID 1 of its namespace.
   const long pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
-    const std::string why =
-        std::string("cannot create user namespaces (clone: ") + std::strerror(errno) + ")";
-    for (int fd : {go[0], go[1], done[0], done[1], alive[0], alive[1], idmapped}) {
+    why = std::string("cannot create user namespaces (clone: ") + std::strerror(errno) + ")";
+    for (int fd : {go[0], go[1], ready[0], ready[1], idmapped}) {
       if (fd >= 0) ::close(fd);
     }
-    return why;
+    return -1;
   }
   if (pid == 0) {
     in_child = true;
     ::close(go[1]);
-    ::close(done[0]);
-    ::close(alive[1]);
-    // Dumpable until the jail is built: the supervisor, perhaps not root, must open this process's id maps
-    // (it waits for this 'd').
+    ::close(ready[0]);
+    // Dumpable until the jail is built: the process writing the id maps, perhaps not root, must open them.
     ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     const char dumpable = 'd';
-    if (::write(done[1], &dumpable, 1) != 1) ::_exit(3);
-    try {
-      jail_child(o, workspace, idmapped, go[0], alive[0]);
-    } catch (const std::exception& e) {
-      const std::string msg = std::string("E") + e.what();
-      (void)!::write(done[1], msg.data(), msg.size());
-      ::_exit(3);
-    }
-    const char ok = 'K';
-    (void)!::write(done[1], &ok, 1);
-    ::close(done[1]);
-    return "";
+    if (::write(ready[1], &dumpable, 1) != 1) ::_exit(3);
+    ::close(ready[1]);
+    jail_child(o, workspace, idmapped, go[0]);
+    return 0;
   }
   const pid_t child = static_cast<pid_t>(pid);
   if (idmapped >= 0) ::close(idmapped);
   ::close(go[0]);
-  ::close(done[1]);
-  ::close(alive[0]);
-  auto abandon = [&](const std::string& why) {
-    ::kill(child, SIGKILL);
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    for (int fd : {go[1], done[0], alive[1]}) {
-      if (fd >= 0) ::close(fd);
-    }
-    return why;
-  };
+  ::close(ready[1]);
+  // From here the child exists: whatever happens it is told to go on (or ends itself when the pipe closes),
+  // and its pid is given out, so whoever waits for it can.
   char d = 0;
-  if (!read_byte(done[0], d) || d != 'd') return abandon("the jailed process did not start");
-  try {
-    write_id_maps(child);
-  } catch (const std::exception& e) {
-    return abandon(std::string("cannot map ids into the user namespace (") + e.what() + ")");
+  std::string error;
+  if (!read_byte(ready[0], d) || d != 'd') {
+    error = "the jailed process did not start";
+  } else {
+    try {
+      write_id_maps(child);
+    } catch (const std::exception& e) {
+      error = std::string("cannot map ids into the user namespace (") + e.what() + ")";
+    }
   }
-  const char g = 'g';
-  if (::write(go[1], &g, 1) != 1) return abandon("the jailed process did not start");
-  ::close(go[1]);
-  go[1] = -1;
-  std::string answer;
-  char buf[512];
-  while (true) {
-    const ssize_t n = ::read(done[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    answer.append(buf, static_cast<std::size_t>(n));
+  ::close(ready[0]);
+  if (started) started(child);
+  if (error.empty()) {
+    const char g = 'g';
+    if (::write(go[1], &g, 1) != 1) error = "the jailed process did not start";
   }
-  if (answer != "K") {
-    const std::string why = answer.size() > 1 ? answer.substr(1) : std::string("the jailed process stopped");
-    return abandon("cannot build the jail (" + why + ")");
-  }
-  ::close(done[0]);
-  // The child is jailed: this process becomes its supervisor, with nothing it could lend the code.
-  SupervisorOptions s;
-  s.child = child;
-  s.child_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-  s.status_fd = o.status_fd;
-  s.workspace_fd = workspace_fd;
-  s.max_growth = o.max_workspace_growth;
-  s.max_entries = o.max_workspace_entries;
-  send_started(o.status_fd, child, Isolation::Namespaces);
-  try {
-    become_supervisor();
-    set_limit(RLIMIT_CORE, 0);
-    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    std::vector<int> keep = {s.child_pidfd, s.status_fd, s.workspace_fd, alive[1]};
-    close_descriptors_except(3, keep);
-    load_syscall_filter(child);
-  } catch (const std::exception&) {
-    ::kill(child, SIGKILL);
-  }
-  supervise(s);
+  ::close(go[1]);  // without 'g' the child ends itself
+  if (!error.empty()) note = error;
+  return child;
 }
 
 }  // namespace
@@ -312,23 +264,32 @@ void close_descriptors_except(int first, const std::vector<int>& keep) {
   ::close_range(static_cast<unsigned>(from), ~0U, 0);
 }
 
-JailReport enter_jail(const JailOptions& o) {
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+JailEntry enter_jail(const JailOptions& o, const std::function<void(pid_t)>& started) {
   // A file write past the size limit should fail with EFBIG, not kill the worker.
   std::signal(SIGXFSZ, SIG_IGN);
   int workspace_fd = o.workspace_fd;
-  if (workspace_fd < 0) {
+  const bool own_fd = workspace_fd < 0;
+  if (own_fd) {
     workspace_fd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (workspace_fd < 0) fail("open the workspace");
   } else if (::fchdir(workspace_fd) != 0) {
     fail("enter the workspace");
   }
   const std::string workspace = o.workspace.empty() ? current_folder() : o.workspace.string();
-  JailReport report;
+  JailEntry entry;
+  JailReport& report = entry.report;
   if (o.namespaces != NamespaceMode::Off) {
     bool in_child = false;
-    std::string note;
-    const std::string why = try_namespaces(o, workspace, workspace_fd, in_child, note);
+    std::string why, note;
+    const pid_t pid = clone_into_namespaces(o, workspace, workspace_fd, started, in_child, why, note);
+    if (pid > 0) {
+      // This process's part is done: the jailed process goes on alone.
+      if (own_fd) ::close(workspace_fd);
+      entry.pid = pid;
+      report.isolation = Isolation::Namespaces;
+      report.note = note;
+      return entry;
+    }
     if (in_child) {
       report.isolation = Isolation::Namespaces;
       report.note = note;
@@ -339,6 +300,21 @@ JailReport enter_jail(const JailOptions& o) {
   } else {
     report.note = "namespaces turned off";
   }
+  if (report.isolation == Isolation::Basic && o.clone_parent) {
+    // The basic jail for another process (the Python zygote keeps its own state): a plain sibling.
+    const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) fail("clone");
+    if (pid > 0) {
+      if (own_fd) ::close(workspace_fd);
+      if (started) started(static_cast<pid_t>(pid));
+      entry.pid = static_cast<pid_t>(pid);
+      return entry;
+    }
+  } else if (report.isolation == Isolation::Basic && started) {
+    started(::getpid());
+  }
+  entry.in_jail = true;
+  entry.pid = ::getpid();
   // The basic jail keeps the host's id (root stays root, as the Lua worker always ran): without a mount
   // namespace there is no way to let an unprivileged id write a root-owned workspace.
   if (report.isolation == Isolation::Basic) ::setsid();
@@ -353,10 +329,9 @@ JailReport enter_jail(const JailOptions& o) {
   }
   if (report.isolation == Isolation::Namespaces) drop_capabilities();
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (report.isolation == Isolation::Basic) send_started(o.status_fd, ::getpid(), Isolation::Basic);
-  close_descriptors_except(3, o.keep_fds);
+  place_descriptors(o);
   load_syscall_filter();
-  return report;
+  return entry;
 }
 
 }  // namespace agentrt::sandbox

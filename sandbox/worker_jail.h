@@ -1,19 +1,21 @@
-// The jail every interpreter worker (Lua and Python) enters before it runs any code, one implementation for
-// both (docs/sandbox.md). The process that calls enter_jail becomes the session's supervisor on the host
-// side; it clones the jailed process into its own user, mount, PID, IPC, UTS, cgroup and network namespaces
-// (a down loopback only), which builds a minimal read-only root (the interpreter's files, a private /proc and
-// /tmp, the workspace bound read-write at its host path), pivots into it, runs as an unprivileged id with no
-// capabilities and PR_SET_NO_NEW_PRIVS, fences the files again with Landlock where the kernel has it, sets
-// rlimits and finally loads a seccomp allowlist (anything not listed answers EPERM). The supervisor waits for
-// it, caps what it adds to the workspace, and tells the host how it ended.
+// The jail every interpreter worker (Lua and Python) runs in, one implementation for both (docs/sandbox.md).
+// A spawner (the Lua launcher, the Python zygote) clones the jailed process into its own user, mount, PID,
+// IPC, UTS, cgroup and network namespaces (a down loopback only), as a child of the spawner's parent, the
+// host (CLONE_PARENT: the host waits for it and kills it like any child of its own), and writes its id maps.
+// The jailed process builds a minimal read-only root (the interpreter's files, a private /proc and /tmp, the
+// workspace bound read-write and noexec at its host path), pivots into it, takes one unprivileged id, drops
+// every capability, sets PR_SET_NO_NEW_PRIVS, fences the files again with Landlock where the kernel has it,
+// sets rlimits and finally loads a seccomp allowlist (anything not listed answers EPERM).
 //
-// Where namespaces cannot be built (no user namespaces, a /proc that may not be mounted), a worker may fall
-// back to the "basic" jail: rlimits, the same seccomp allowlist, no_new_privs and Landlock when present, in
-// the calling process itself.
+// Where namespaces cannot be built (no user namespaces, a /proc that may not be mounted), a worker may use
+// the "basic" jail instead: rlimits, the same seccomp allowlist, no_new_privs and Landlock when present.
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
+
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,6 @@ inline constexpr bool kJailLimitsAddressSpace = AGENTRT_ADDRESS_SANITIZER == 0;
 inline constexpr unsigned kJailHostId = 65534;
 // The uid and gid the code has inside its user namespace (the only ids mapped there).
 inline constexpr unsigned kJailInnerId = 1000;
-// The supervisor's end of the status socket (SOCK_SEQPACKET) to the host, set up by the host.
-inline constexpr int kStatusFd = 4;
 // The name the jail's UTS namespace gives its host.
 inline constexpr const char* kJailHostname = "sandbox";
 
@@ -73,15 +73,21 @@ struct JailOptions {
   // current folder's path), read-write, noexec.
   int workspace_fd = -1;
   std::filesystem::path workspace;
-  // The supervisor kills the jailed process when the workspace grows by more than this many bytes or holds
-  // more than max_workspace_entries files and folders (0: no watch).
-  std::size_t max_workspace_growth = std::size_t{64} << 20;
-  std::size_t max_workspace_entries = 20000;
   std::size_t tmp_bytes = std::size_t{16} << 20;  // the jail's private /tmp (memory-backed)
-  // Where the supervisor reports the jailed process (its pidfd and pid, then how it ended); -1: nowhere.
-  int status_fd = kStatusFd;
+  // The jailed process is a child of the spawner's parent (the host) rather than of the spawner.
+  bool clone_parent = true;
+  // Root on the host: a user namespace mapping 0 to kJailHostId (host_id_namespace), for the workspace's
+  // idmapped mount; -1: made when needed.
+  int idmap_userns_fd = -1;
   // Descriptors the jailed process keeps besides 0, 1 and 2; every other one is closed.
   std::vector<int> keep_fds;
+  // In the jailed process: this descriptor becomes fd 3 (-1: it is there already); 0, 1 and 2 point at
+  // /dev/null when null_stdio (nothing of the session's reaches the host's stderr); and each of null_fds
+  // points at /dev/null again after the others were closed (numbers a library of the zygote holds open
+  // there).
+  int session_fd = -1;
+  bool null_stdio = false;
+  std::vector<int> null_fds;
 };
 
 struct JailReport {
@@ -90,10 +96,19 @@ struct JailReport {
   std::string note;      // why the jail is less than full, in words ("" when full)
 };
 
-// Jails the calling process's session. With namespaces it returns only in the jailed child: the caller
-// becomes its supervisor and never returns. In the basic jail it returns in the calling process. Throws
-// std::runtime_error when a required protection cannot be had.
-JailReport enter_jail(const JailOptions& options);
+struct JailEntry {
+  bool in_jail = false;  // true: this is the jailed process; false: the spawner, whose part is done
+  pid_t pid = -1;        // the jailed process
+  JailReport report;
+};
+
+// Jails a session. With namespaces: clones the jailed process (see JailOptions::clone_parent), calls
+// `started` with its pid before it may go on (the host learns the pid before anything else from it), and
+// returns in both: in the jailed process with in_jail set, in the spawner with the pid. In the basic jail:
+// with clone_parent a plain sibling is cloned and jailed the same way; without, this very process is jailed
+// (and `started` gets its own pid). Throws std::runtime_error when a required protection cannot be had (in
+// the jailed process: it should report that and end).
+JailEntry enter_jail(const JailOptions& options, const std::function<void(pid_t)>& started = {});
 
 // Root on the host becomes kJailHostId (no supplementary groups, so no capabilities either); anyone else
 // stays who they are.
@@ -102,9 +117,9 @@ void leave_host_root();
 // The highest Landlock ABI the kernel offers (0: none).
 int landlock_abi();
 
-// Only the seccomp allowlist (the worker's self-test, the basic jail and the supervisor use it directly).
-// Signals may go to this process and to `signal_target` (0: none other).
-void load_syscall_filter(int signal_target = 0);
+// Only the seccomp allowlist (the worker's self-test and the basic jail use it directly). Signals may go to
+// this process only.
+void load_syscall_filter();
 
 // Closes every descriptor from `first` up except those in `keep`.
 void close_descriptors_except(int first, const std::vector<int>& keep);

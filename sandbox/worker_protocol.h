@@ -1,9 +1,9 @@
 // The wire between the host and its worker: length-prefixed JSON frames (4-byte little-endian length, then
 // the text) over one Unix socket. Requests: {"op":"run","code":...,"timeout_ms":N} and {"op":"reset"};
 // replies: a CellResult, or {"ready":true,"isolation":...} once the worker has locked itself down.
-// Beside it, the status socket (SOCK_SEQPACKET) from the worker's supervisor: one message with the jailed
-// process's pid and a pidfd for it (so the host can kill exactly that process), and a last one saying how it
-// ended ({"exit":"..."}).
+// The Lua launcher first sends {"pid":N}, the jailed process's pid (the host's own child, which it waits for
+// and kills). Messages with descriptors (SCM_RIGHTS over SOCK_SEQPACKET) are the Python zygote's control
+// wire.
 #pragma once
 
 #include <chrono>

@@ -4,11 +4,14 @@ frames, a deadline per cell), matplotlib figures saved as files, and the wire to
 JSON frames on fd 3, the same as the Lua worker's; see sandbox/worker_protocol.h). Its replies are the host's
 CellResult JSON (sandbox/cell_result.h)."""
 
+import collections
+import gc
 import io
 import json
 import mimetypes
 import os
 import re
+import resource
 import signal
 import struct
 import sys
@@ -21,6 +24,8 @@ SESSION_FD = 3
 MAX_FRAME_BYTES = 64 << 20
 MAX_FRAMES_SHOWN = 30
 MAX_LISTED_FILES = 50
+# After a MemoryError, less address space than this left means the session is full for good.
+MEMORY_HEADROOM = 64 << 20
 CELL_FILE = re.compile(r'File "<ipython-input-(\d+)-[0-9a-f]+>"')
 
 
@@ -192,12 +197,37 @@ class Session:
                     reply = {"ok": True}
                 else:
                     reply = {"ok": False, "failure": "rejected", "error": f"unknown request '{op}'"}
+            except MemoryError:
+                reply = self._memory_full_reply()
             except BaseException as e:  # the harness itself must answer, whatever happened
                 reply = {"ok": False, "failure": "runtime", "error": f"internal error: {type(e).__name__}: {e}"}
             if not write_frame(reply):
                 return
+            if reply.get("state_reset"):
+                return  # the host starts a fresh session for the next cell
+
+    def _memory_full_reply(self):
+        self.failure = None
+        gc.collect()
+        cap_mb = self.limits.get("memory_bytes", 0) >> 20
+        return {"ok": False, "failure": "memory", "output": "", "output_truncated": False, "value": "",
+                "error": f"MemoryError: the session's memory cap ({cap_mb} MB) was reached and stayed full; "
+                         "the interpreter state was reset",
+                "error_line": 0, "traceback": "", "files": [], "state_reset": True, "duration_ms": 0.0,
+                "memory_bytes": 0}
 
     def run_cell(self, code, timeout_ms):
+        result = self._run_cell(code, timeout_ms)
+        if result["failure"] == "memory":
+            # Jupyter keeps what the cell made; if that fills the cap, no later cell could run: reset instead.
+            self.failure = None
+            gc.collect()
+            if memory_left() < MEMORY_HEADROOM:
+                result["state_reset"] = True
+                result["error"] += "; it stayed full, so the interpreter state was reset"
+        return result
+
+    def _run_cell(self, code, timeout_ms):
         started = time.monotonic()
         result = {"ok": True, "failure": "none", "output": "", "output_truncated": False, "value": "",
                   "error": "", "error_line": 0, "traceback": "", "files": [], "state_reset": False,
@@ -281,25 +311,49 @@ class Session:
 
 def format_traceback(error, cell_number):
     """The traceback from the first frame of a cell on (the shell's and this harness's frames are not the
-    code's), repeated frames folded, cells named as IPython names them ("Cell In[3]"). Returns the text and the
-    line of the failing cell's last frame (0 when the cell has none)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    first = next((i for i, f in enumerate(frames) if f.filename.startswith("<ipython-input-")), None)
-    frames = frames[first:] if first is not None else frames[-3:]
-    # The deadline's own frame (the timer's handler) is not the code's.
-    frames = [f for f in frames if os.path.basename(f.filename) != "agentrt_cell.py"]
+    code's), cells named as IPython names them ("Cell In[3]"); at most MAX_FRAMES_SHOWN frames, the middle of a
+    deep one (a recursion) left out with a count. Returns the text and the line of the failing cell's last frame
+    (0 when the cell has none)."""
+    first, last, total, started = [], collections.deque(maxlen=MAX_FRAMES_SHOWN // 2), 0, False
+    for frame, where in _walk(error.__traceback__):
+        lineno = where[0] if isinstance(where, tuple) else where
+        name = frame.f_code.co_filename
+        started = started or name.startswith("<ipython-input-")
+        # Before the cell: the shell's frames; the deadline's handler: this harness's.
+        if not started or os.path.basename(name) == "agentrt_cell.py":
+            continue
+        total += 1
+        if len(first) < MAX_FRAMES_SHOWN // 2:
+            first.append((frame, where))
+        else:
+            last.append((frame, where))
     line = 0
-    for f in frames:
-        m = re.match(r"<ipython-input-(\d+)-", f.filename)
+    for frame, where in list(first) + list(last):
+        m = re.match(r"<ipython-input-(\d+)-", frame.f_code.co_filename)
         if m and int(m.group(1)) == cell_number:
-            line = f.lineno or 0
-    lines = traceback.StackSummary.from_list(frames).format()
-    if len(lines) > MAX_FRAMES_SHOWN:
-        lines = lines[:MAX_FRAMES_SHOWN // 2] + [f"  ... {len(lines) - MAX_FRAMES_SHOWN} more frames ...\n"] + \
-            lines[-MAX_FRAMES_SHOWN // 2:]
+            line = (where[0] if isinstance(where, tuple) else where) or 0
+
+    def summary(frames):
+        return _summary(frames).format()
+    lines = summary(first)
+    if total > len(first) + len(last):
+        lines.append(f"  ... {total - len(first) - len(last)} more frames ...\n")
+    lines += summary(last)
     text = "Traceback (most recent call last):\n" + "".join(lines) + \
         "".join(traceback.format_exception_only(type(error), error))
     return CELL_FILE.sub(lambda m: f"Cell In[{m.group(1)}]", text), line
+
+
+# Python 3.11's traceback keeps each frame's columns (the ^^^ under the failing expression) through helpers it
+# does not export; without them, lines only.
+_walk = getattr(traceback, "_walk_tb_with_full_positions", traceback.walk_tb)
+
+
+def _summary(frames):
+    extended = getattr(traceback.StackSummary, "_extract_from_extended_frame_gen", None)
+    if extended is not None and _walk is not traceback.walk_tb:
+        return extended(iter(frames), limit=None, lookup_lines=True, capture_locals=False)
+    return traceback.StackSummary.extract(iter(frames), lookup_lines=True)
 
 
 def cap(text, limit):
@@ -337,6 +391,19 @@ def changed_files(before, after, skip):
         if len(out) >= MAX_LISTED_FILES:
             break
     return out
+
+
+def memory_left():
+    """Address space left under RLIMIT_AS (the session's memory cap), in bytes."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return 1 << 62
+    try:
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 1 << 62
+    return limit - used
 
 
 def resident_bytes():

@@ -19,6 +19,8 @@ MAX_SIDE_PIXELS = 4000
 MAX_PIXELS = 16_000_000
 MAX_SIDE_INCHES = 60.0
 MAX_SUMMARY_CHARS = 600
+# Figures saved per cell; more are closed unsaved (a note says so).
+MAX_FIGURES = 20
 
 
 def _num(v):
@@ -171,7 +173,12 @@ def save_open_figures(counter):
     """Saves and closes every open figure. Returns (files, notes, next counter): files as the host's
     CreatedFile dicts (PNG then SVG per figure), notes for figures that could not be saved."""
     files, notes, taken = [], [], set()
-    for num in list(plt.get_fignums()):
+    numbers = list(plt.get_fignums())
+    if len(numbers) > MAX_FIGURES:
+        notes.append(f"{len(numbers) - MAX_FIGURES} more figures were closed without being saved "
+                     f"(at most {MAX_FIGURES} a cell)")
+        numbers = numbers[:MAX_FIGURES]
+    for num in numbers:
         fig = plt.figure(num)
         base, counter = _free_name(counter, taken)
         taken.update({base + ".png", base + ".svg"})

@@ -46,6 +46,9 @@ def warm_up():
     matplotlib.font_manager._get_font.cache_clear()
     import gc
     gc.collect()
+    # Everything loaded so far stays out of the collector's sight: a session's collections would otherwise
+    # touch (and so copy) every page it shares with the zygote.
+    gc.freeze()
     for name in os.listdir(config_dir):
         path = os.path.join(config_dir, name)
         if os.path.isfile(path):
@@ -58,12 +61,12 @@ def threads():
     return len(os.listdir("/proc/self/task"))
 
 
-def stray_descriptors(control_fd):
-    """Descriptors beyond stdio and the control socket (a clone would inherit them)."""
+def stray_descriptors(own):
+    """Descriptors beyond stdio and the zygote's own (a clone would inherit them)."""
     out = []
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
-        if fd in (0, 1, 2, control_fd):
+        if fd in (0, 1, 2) or fd in own:
             continue
         try:
             out.append((fd, os.readlink(f"/proc/self/fd/{fd}")))
@@ -78,6 +81,8 @@ def load_jail():
     lib.agentrt_jail_spawn.restype = ctypes.c_long
     lib.agentrt_jail_spawn.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                                        ctypes.c_char_p, ctypes.c_size_t]
+    lib.agentrt_host_id_namespace.restype = ctypes.c_int
+    lib.agentrt_host_id_namespace.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
     lib.agentrt_zygote_lock_down.restype = ctypes.c_int
     lib.agentrt_zygote_lock_down.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
     api = ctypes.pythonapi
@@ -87,41 +92,78 @@ def load_jail():
     return lib, api, ctypes
 
 
-def spawn(lib, api, ctypes, control, request, fds, shell):
-    """Clones a session. Returns the reply for the host; in the jailed session it runs the session and never
-    returns."""
-    refusal = None
-    if len(fds) != 3:
-        refusal = "a spawn request needs three descriptors"
-    elif threads() != 1:
-        refusal = f"the zygote has {threads()} threads; it clones only when it has one"
-    else:
-        stray = [(fd, what) for fd, what in stray_descriptors(control.fileno()) if fd not in fds]
-        # /dev/null held by a library (IPython keeps one open) is given back to the session, at the same number.
-        null_fds = [fd for fd, what in stray if what == "/dev/null"]
-        stray = [(fd, what) for fd, what in stray if what != "/dev/null"]
-        if stray:
-            refusal = f"the zygote holds descriptors a session would inherit: {stray}"
-    if refusal:
+class Zygote:
+    def __init__(self, lib, api, ctypes, control, shell):
+        self.lib, self.api, self.ctypes, self.control, self.shell = lib, api, ctypes, control, shell
+        err = ctypes.create_string_buffer(1024)
+        # Root on the host: one user namespace for every session's idmapped workspace.
+        self.userns = lib.agentrt_host_id_namespace(err, len(err))
+        self.sessions = []  # pidfds of the sessions cloned so far (the host's children, not ours)
+
+    def own_fds(self):
+        return {self.control.fileno(), self.userns, *self.sessions}
+
+    def spawn(self, request, fds):
+        """Clones a session. Returns the reply for the host; in the jailed session it runs the session and
+        never returns."""
+        refusal = None
+        null_fds = []
+        if len(fds) != 2:
+            refusal = "a spawn request needs two descriptors"
+        elif threads() != 1:
+            refusal = f"the zygote has {threads()} threads; it clones only when it has one"
+        else:
+            stray = [(fd, what) for fd, what in stray_descriptors(self.own_fds()) if fd not in fds]
+            # /dev/null held by a library (IPython keeps one open) is given back to the session, at the same
+            # number.
+            null_fds = [fd for fd, what in stray if what == "/dev/null"]
+            stray = [(fd, what) for fd, what in stray if what != "/dev/null"]
+            if stray:
+                refusal = f"the zygote holds descriptors a session would inherit: {stray}"
+        if refusal:
+            for fd in fds:
+                os.close(fd)
+            return {"error": refusal}
+        jail = json.dumps({**request.get("jail", {}), "null_fds": null_fds}).encode()
+        out = self.ctypes.create_string_buffer(4096)
+        self.api.PyOS_BeforeFork()
+        pid = self.lib.agentrt_jail_spawn(jail, fds[0], fds[1], self.userns, out, len(out))
+        if pid == 0:
+            self.api.PyOS_AfterFork_Child()
+            # The jail closed every descriptor but the session's: forget the socket object that held another.
+            self.control.detach()
+            run_session(self.shell, request.get("limits", {}), json.loads(out.value.decode() or "{}"))
+            os._exit(0)
+        self.api.PyOS_AfterFork_Parent()
         for fd in fds:
             os.close(fd)
-        return {"error": refusal}
-    jail = json.dumps({**request.get("jail", {}), "null_fds": null_fds}).encode()
-    out = ctypes.create_string_buffer(4096)
-    api.PyOS_BeforeFork()
-    pid = lib.agentrt_jail_spawn(jail, fds[0], fds[1], fds[2], out, len(out))
-    if pid == 0:
-        api.PyOS_AfterFork_Child()
-        # The jail closed every descriptor but the session's: forget the socket objects that held others.
-        control.detach()
-        run_session(shell, request.get("limits", {}), json.loads(out.value.decode() or "{}"))
-        os._exit(0)
-    api.PyOS_AfterFork_Parent()
-    for fd in fds:
-        os.close(fd)
-    if pid < 0:
-        return {"error": out.value.decode("utf-8", "replace") or "the session could not be cloned"}
-    return {"pid": pid}
+        if pid < 0:
+            return {"error": out.value.decode("utf-8", "replace") or "the session could not be cloned"}
+        try:
+            self.sessions.append(os.pidfd_open(pid))
+        except OSError:
+            pass
+        return {"pid": pid}
+
+    def prune(self):
+        """Forgets sessions that have ended."""
+        import select
+        alive = []
+        for fd in self.sessions:
+            if select.select([fd], [], [], 0)[0]:
+                os.close(fd)
+            else:
+                alive.append(fd)
+        self.sessions = alive
+
+    def end_sessions(self):
+        """The host is gone: nothing it started may outlive it."""
+        import signal
+        for fd in self.sessions:
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def run_session(shell, limits, report):
@@ -153,6 +195,7 @@ def main():
     except BaseException as e:
         control.send(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}).encode())
         return 1
+    zygote = Zygote(lib, api, ctypes, control, shell)
     control.send(json.dumps({"ready": True, "python": sys.version.split()[0],
                              "startup_ms": round((time.monotonic() - started) * 1000)}).encode())
     while True:
@@ -161,18 +204,21 @@ def main():
         except InterruptedError:
             continue
         except OSError:
-            return 0
+            data, fds = b"", []
         if not data:
+            zygote.end_sessions()
             return 0  # the host is gone
         try:
             request = json.loads(data.decode("utf-8", "replace"))
-            reply = spawn(lib, api, ctypes, control, request, fds, shell) if request.get("op") == "spawn" \
+            reply = zygote.spawn(request, fds) if request.get("op") == "spawn" \
                 else {"error": f"unknown request '{request.get('op')}'"}
         except Exception as e:
             reply = {"error": f"{type(e).__name__}: {e}"}
+        zygote.prune()
         try:
             control.send(json.dumps(reply).encode())
         except OSError:
+            zygote.end_sessions()
             return 0
 
 

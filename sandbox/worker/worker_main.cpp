@@ -1,9 +1,11 @@
 // agentrt-sandbox: the Lua worker process of one interpreter session. The host starts it with posix_spawn,
-// its working folder set to the session's workspace, the session socket on fd 3 and the status socket on
-// fd 4. It enters the jail (worker_jail.h: it stays outside as the supervisor and the jailed child goes on
-// here), says it is ready, then runs the cells it is sent, one at a time, until the socket closes.
+// its working folder set to the session's workspace and the session socket on fd 3. It enters the jail
+// (worker_jail.h): the jailed process is cloned as the host's own child, this launcher sends its pid and
+// ends; the jailed process says it is ready, then runs the cells it is sent, one at a time, until the socket
+// closes.
 // `--probe-jail` reports what jail this kernel lets it build.
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,12 +61,25 @@ int self_test_filter() {
 int probe_jail() {
   agentrt::sandbox::JailOptions o;
   o.namespaces = agentrt::sandbox::NamespaceMode::Require;
-  o.status_fd = -1;
-  o.max_workspace_growth = 0;
+  o.clone_parent = false;  // the jailed process is this one's: it waits for it
+  o.keep_fds = {};
   nlohmann::json out;
   try {
-    const auto report = agentrt::sandbox::enter_jail(o);
-    out = {{"namespaces", true}, {"landlock_abi", report.landlock_abi}, {"detail", report.note}};
+    const auto entry = agentrt::sandbox::enter_jail(o);
+    if (entry.in_jail) {
+      out = {
+          {"namespaces", true}, {"landlock_abi", entry.report.landlock_abi}, {"detail", entry.report.note}};
+      std::printf("%s\n", dump(out).c_str());
+      std::fflush(stdout);
+      return 0;
+    }
+    int status = 0;
+    while (::waitpid(entry.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;  // the jailed process printed its answer
+    out = {{"namespaces", false},
+           {"landlock_abi", agentrt::sandbox::landlock_abi()},
+           {"detail", entry.report.note.empty() ? "the jailed process failed" : entry.report.note}};
   } catch (const std::exception& e) {
     out = {{"namespaces", false}, {"landlock_abi", agentrt::sandbox::landlock_abi()}, {"detail", e.what()}};
   }
@@ -105,7 +120,7 @@ int main(int argc, char** argv) {
     }
   }
   // Descriptors the host leaked without close-on-exec are not the code's business.
-  agentrt::sandbox::close_descriptors_except(kWorkerFd + 1, {agentrt::sandbox::kStatusFd});
+  agentrt::sandbox::close_descriptors_except(kWorkerFd + 1, {});
   std::unique_ptr<agentrt::sandbox::Interpreter> interpreter;
   agentrt::sandbox::JailReport report;
   try {
@@ -115,7 +130,12 @@ int main(int argc, char** argv) {
     jail.memory_bytes = limits.memory_bytes;
     jail.max_file_bytes = limits.max_file_bytes;
     jail.keep_fds = {kWorkerFd};
-    report = agentrt::sandbox::enter_jail(jail);
+    jail.clone_parent = true;
+    const auto entry = agentrt::sandbox::enter_jail(jail, [](pid_t pid) {
+      agentrt::sandbox::write_frame(kWorkerFd, dump({{"pid", pid}}));
+    });
+    if (!entry.in_jail) return 0;  // the jailed process, the host's child now, goes on without this one
+    report = entry.report;
     interpreter = std::make_unique<agentrt::sandbox::Interpreter>(limits, std::filesystem::current_path());
   } catch (const std::exception& e) {
     agentrt::sandbox::write_frame(kWorkerFd, dump({{"ready", false}, {"error", e.what()}}));

@@ -1,6 +1,6 @@
 // The jail itself, checked from the host's side of a running worker: its own namespaces, an unprivileged id,
 // no capabilities, no_new_privs, the seccomp filter, a minimal root; the basic jail where namespaces are off;
-// the probe; the supervisor's report.
+// the probe; the jailed process as the host's own child, and how it ended.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,10 +11,11 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
-#include "sandbox/jail_supervisor.h"
 #include "sandbox/jail_support.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/workspace_watch.h"
 #include "test_support.h"
 
 namespace agentrt::sandbox {
@@ -146,11 +147,12 @@ TEST(Jail, PythonIsRefusedWithoutTheFullJailUnlessAccepted) {
   EXPECT_NE(r.error.find("--interpreter-unsafe"), std::string::npos) << r.error;
 }
 
-TEST(Jail, TheSupervisorReportsHowTheWorkerEnded) {
+TEST(Jail, TheJailedProcessIsTheHostsChildAndItsEndIsReported) {
   if (!have_namespaces()) GTEST_SKIP() << "this kernel lets no user namespaces be made";
   TempWorkspace ws;
   Session s(session_options(ws.path()));
   s.start();
+  EXPECT_EQ(status_field(s.worker_pid(), "PPid"), std::to_string(::getpid()));
   // (PID 1 of a namespace takes only SIGKILL and SIGSTOP from outside it.)
   ::kill(s.worker_pid(), SIGKILL);
   const auto r = s.run("return 1");
@@ -165,6 +167,20 @@ TEST(Jail, TheWorkspaceKeepsItsOwnerAndTheJailWritesIt) {
   // it (root's through an idmapped mount), and what it writes belongs to the workspace's owner.
   TempWorkspace ws;
   std::ofstream(ws.path() / "in.txt") << "from the host";
+  // The user's files keep their owner and mode, however deep, whoever owns them (root may plant another's).
+  fs::create_directories(ws.path() / "deep" / "er");
+  std::ofstream(ws.path() / "deep" / "er" / "theirs.txt") << "someone's";
+  ASSERT_EQ(::chmod((ws.path() / "deep" / "er" / "theirs.txt").c_str(), 0640), 0);
+  const bool other_owner =
+      ::geteuid() == 0 && ::chown((ws.path() / "deep" / "er" / "theirs.txt").c_str(), 4242, 4343) == 0;
+  auto owner_of = [](const fs::path& p) {
+    struct stat st {};
+    return ::lstat(p.c_str(), &st) == 0 ? std::make_tuple(st.st_uid, st.st_gid, st.st_mode)
+                                        : std::make_tuple(~0U, ~0U, mode_t{0});
+  };
+  const auto in_before = owner_of(ws.path() / "in.txt");
+  const auto deep_before = owner_of(ws.path() / "deep" / "er");
+  const auto theirs_before = owner_of(ws.path() / "deep" / "er" / "theirs.txt");
   Session s(session_options(ws.path()));
   const auto r = s.run("fs.write('out.txt', fs.read('in.txt') .. ', and back')\nreturn fs.read('out.txt')");
   ASSERT_TRUE(r.ok) << r.error;
@@ -175,6 +191,13 @@ TEST(Jail, TheWorkspaceKeepsItsOwnerAndTheJailWritesIt) {
   ASSERT_EQ(::stat(ws.path().c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, ::geteuid());
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+  s.reset();
+  EXPECT_EQ(owner_of(ws.path() / "in.txt"), in_before);
+  EXPECT_EQ(owner_of(ws.path() / "deep" / "er"), deep_before);
+  EXPECT_EQ(owner_of(ws.path() / "deep" / "er" / "theirs.txt"), theirs_before);
+  if (other_owner) {
+    EXPECT_EQ(std::get<0>(theirs_before), 4242u);
+  }
 }
 
 TEST(Jail, WorkspaceUsageCountsFilesWithoutFollowingLinks) {
