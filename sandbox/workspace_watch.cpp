@@ -69,9 +69,11 @@ namespace {
 
 class Watcher {
  public:
+  // Never destroyed: a Session held in a static (the server's, a fuzz target's) may end after the program's
+  // other statics, and it unwatches then. The thread ends with the process.
   static Watcher& get() {
-    static Watcher watcher;
-    return watcher;
+    static Watcher* const watcher = new Watcher;
+    return *watcher;
   }
   void add(const std::shared_ptr<WorkspaceWatch::Entry>& e) {
     std::lock_guard lock(mutex_);
@@ -87,19 +89,11 @@ class Watcher {
     std::lock_guard lock(mutex_);
     return e->reason;
   }
-  ~Watcher() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-      wake_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
 
  private:
   void loop() {
     std::unique_lock lock(mutex_);
-    while (!stop_) {
+    while (true) {
       if (entries_.empty()) {
         wake_.wait(lock);
         continue;
@@ -123,7 +117,6 @@ class Watcher {
   std::condition_variable wake_;
   std::vector<std::shared_ptr<WorkspaceWatch::Entry>> entries_;
   std::thread thread_;
-  bool stop_ = false;
 };
 
 }  // namespace
