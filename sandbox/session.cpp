@@ -59,8 +59,8 @@ JailOptions jail_for(const SessionOptions& o) {
     j.namespaces = python && !o.allow_basic_jail ? NamespaceMode::Require : NamespaceMode::Auto;
   }
   j.require_landlock = python && !o.allow_basic_jail;
-  // Pango and GLib start threads when the Lua worker draws its first PNG; on a loaded machine several are alive
-  // at once (threads that finished but were not yet released still count against RLIMIT_NPROC), and a
+  // Pango and GLib start threads when the Lua worker draws its first PNG; on a loaded machine several are
+  // alive at once (threads that finished but were not yet released still count against RLIMIT_NPROC), and a
   // thread GLib cannot create aborts the worker. With 4, 3 of 30 PNG cells aborted beside four busy loops.
   j.max_threads = 16;
   if (python) {
