@@ -14,6 +14,7 @@
 #include "agent/backends/backend_remote.h"
 #include "agent/backends/backend_scripted.h"
 #include "engine/tokenizer.h"
+#include "tools/interpreter_tool.h"
 #include "tools/mcp_tool.h"
 
 namespace agentrt::apps {
@@ -140,18 +141,35 @@ void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list, bool with_w
     cmd->add_option(
         "--mcp-config", flags.mcp_config,
         "JSON file of MCP servers ({\"mcpServers\": {...}}) whose tools are offered as <server>.<tool>");
+    cmd->add_option(
+           "--interpreter", flags.interpreter,
+           "Language of the code interpreter: lua (default) or python (InternLM's Jupyter interpreter)")
+        ->check(CLI::IsMember({"lua", "python"}));
+    cmd->add_flag("--interpreter-unsafe", flags.interpreter_unsafe,
+                  "Run Python even where the full jail (user namespaces, Landlock) cannot be built");
   }
 }
 
 ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& flags) {
-  if (!tools.tools.empty() || !flags.script.empty() || !flags.endpoint.empty()) return tools;
+  if (!flags.script.empty() || !flags.endpoint.empty()) return tools;
+  if (!tools.tools.empty() && !tools.interpreter.empty()) return tools;
   const std::filesystem::path dir =
       flags.model.empty() ? demo_model_dir() : std::filesystem::path(flags.model);
   const auto file = dir / "agentrt.json";
   std::error_code ec;
   if (dir.empty() || !std::filesystem::exists(file, ec)) return tools;
   const Json j = read_json_file(file.string());
-  if (!j.is_object() || !j.contains("tools") || !j["tools"].is_array()) {
+  if (!j.is_object()) {
+    throw std::invalid_argument("'" + file.string() + "': 'tools' must be a list of tool names");
+  }
+  if (tools.interpreter.empty() && j.contains("interpreter")) {
+    if (!j["interpreter"].is_string() || (j["interpreter"] != "lua" && j["interpreter"] != "python")) {
+      throw std::invalid_argument("'" + file.string() + "': 'interpreter' must be \"lua\" or \"python\"");
+    }
+    tools.interpreter = j["interpreter"].get<std::string>();
+  }
+  if (!tools.tools.empty()) return tools;
+  if (!j.contains("tools") || !j["tools"].is_array()) {
     throw std::invalid_argument("'" + file.string() + "': 'tools' must be a list of tool names");
   }
   for (const auto& name : j["tools"]) {
@@ -194,6 +212,12 @@ ToolSet make_tool_set(const ToolFlags& flags) {
   ToolSet set;
   set.builtin = parse_tool_list(flags.tools);
   set.settings = tool_settings(flags);
+  if (!flags.interpreter.empty() || flags.interpreter_unsafe) {
+    Json& interpreter = set.settings["interpreter"];
+    if (!interpreter.is_object()) interpreter = Json::object();
+    if (!flags.interpreter.empty()) interpreter["language"] = flags.interpreter;
+    if (flags.interpreter_unsafe) interpreter["unsafe"] = true;
+  }
   if (!flags.mcp_config.empty()) {
     auto loaded = tools::load_mcp_tools(read_json_file(flags.mcp_config));
     for (const auto& error : loaded.errors) std::fprintf(stderr, "agentrt: warning: %s\n", error.c_str());
@@ -206,6 +230,14 @@ ToolSet make_tool_set(const ToolFlags& flags) {
     }
   }
   return set;
+}
+
+Json prepare_interpreter(const ToolSet& set, const std::filesystem::path& workspace) {
+  if (std::find(set.builtin.begin(), set.builtin.end(), "interpreter") == set.builtin.end()) return nullptr;
+  const auto options =
+      tools::InterpreterOptions::from_settings(set.settings.value("interpreter", Json::object()), workspace);
+  tools::warm_up_interpreter(options);
+  return tools::interpreter_status(options);
 }
 
 std::vector<int32_t> parse_token_ids(const std::string& text) {

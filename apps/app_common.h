@@ -46,6 +46,11 @@ struct ToolFlags {
   std::string tools_config;  // --tools-config FILE: {"<tool>": {settings}}
   std::string workspace;     // --workspace DIR
   std::string mcp_config;    // --mcp-config FILE: {"mcpServers": {...}}, the shape other agent hosts use
+  // --interpreter lua|python: the interpreter tool's language (default: the model folder's agentrt.json
+  // "interpreter", else --tools-config's, else Lua); --interpreter-unsafe: run Python where the full jail
+  // cannot be built (sandbox/worker_jail.h).
+  std::string interpreter;
+  bool interpreter_unsafe = false;
 };
 
 void add_tool_flags(CLI::App* cmd, ToolFlags& flags, bool with_list, bool with_workspace = true);
@@ -55,13 +60,17 @@ std::filesystem::path make_workspace(const ToolFlags& flags);
 tools::ToolsConfig make_tools_config(const ToolFlags& flags);
 // `tools` with its list filled in when --tools was not given: the tools the backend's local model was trained
 // to be offered, in order, from agentrt.json in its folder ({"tools": [...]}; the demo model has one, since
-// it knows no other tool list). Unchanged for --endpoint, --script, or a folder without the file.
+// it knows no other tool list), and its interpreter language when --interpreter is not given
+// ({"interpreter": "python"}). Unchanged for --endpoint, --script, or a folder without the file.
 ToolFlags with_trained_tools(ToolFlags tools, const BackendFlags& backend);
 // The tools of agent runs for these flags (make_registry builds registries of it): the --tools list (every
 // built-in tool when empty; pass the flags through with_trained_tools first for a model's own list),
 // --tools-config's settings, and the tools of the configured MCP servers, started once here (a server that
 // cannot be used is reported on stderr and skipped).
 ToolSet make_tool_set(const ToolFlags& flags);
+// The interpreter of a tool set, for people: its language and the jail it gets here (tools/interpreter_tool.h
+// interpreter_status); null when the set has no interpreter. Also starts Python's zygote in the background.
+Json prepare_interpreter(const ToolSet& set, const std::filesystem::path& workspace);
 
 // Token ids written as "1,2,3" (--tokens); throws std::invalid_argument naming an item that is not one.
 std::vector<int32_t> parse_token_ids(const std::string& text);

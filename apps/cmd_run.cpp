@@ -42,7 +42,12 @@ std::string one_line(std::string text, size_t limit) {
 int run_command(const RunFlags& f) {
   auto backend = make_backend(f.backend);
   const auto workspace = make_workspace(f.tools);
-  auto registry = make_registry(make_tool_set(with_trained_tools(f.tools, f.backend)), workspace);
+  const ToolSet tool_set = make_tool_set(with_trained_tools(f.tools, f.backend));
+  if (const Json interpreter = prepare_interpreter(tool_set, workspace);
+      interpreter.is_object() && !interpreter.value("available", true)) {
+    std::fprintf(stderr, "agentrt: warning: %s\n", interpreter.value("detail", std::string()).c_str());
+  }
+  auto registry = make_registry(tool_set, workspace);
   std::unique_ptr<agent::JsonlTraceSink> trace;
   if (!f.trace.empty()) trace = std::make_unique<agent::JsonlTraceSink>(f.trace);
 

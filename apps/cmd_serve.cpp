@@ -95,6 +95,9 @@ int serve(const ServeFlags& f) {
   o.max_upload_bytes = f.max_upload_bytes;
   // The same tools `run` offers for these flags: the model folder's own list by default, and MCP servers'.
   o.tools = make_tool_set(with_trained_tools(f.tools, f.backend));
+  // The interpreter's language and jail, said at start and in /health (Python's zygote warms up meanwhile).
+  const Json interpreter = prepare_interpreter(o.tools, o.data_dir);
+  if (interpreter.is_object()) o.health_details["interpreter"] = interpreter;
 
   // A client that leaves mid-stream must cost its request, not the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -113,6 +116,10 @@ int serve(const ServeFlags& f) {
               : !f.backend.endpoint.empty() ? "the remote endpoint"
                                             : "the local engine",
               o.data_dir.c_str());
+  if (interpreter.is_object()) {
+    std::printf("agentrt serve: interpreter: %s; %s\n", interpreter.value("language", std::string()).c_str(),
+                interpreter.value("detail", std::string()).c_str());
+  }
   std::fflush(stdout);
   std::thread watcher([&api, signals] {
     int sig = 0;

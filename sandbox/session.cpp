@@ -2,17 +2,23 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/jail_config.h"
+#include "sandbox/python_zygote.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker_protocol.h"
+#include "sandbox/workspace_watch.h"
 
 namespace agentrt::sandbox {
 namespace fs = std::filesystem;
@@ -20,6 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
+// Files and folders a session may add to its workspace (its bytes are capped by the limits).
+constexpr int kMaxWorkspaceEntries = 20000;
 
 // Time the worker gets past the cell's deadline to stop itself before the host kills it.
 std::chrono::milliseconds kill_grace(std::chrono::milliseconds timeout) {
@@ -36,6 +44,30 @@ nlohmann::json limits_json(const Limits& l) {
           {"max_total_written_bytes", l.max_total_written_bytes},
           {"max_files", l.max_files},
           {"max_source_bytes", l.max_source_bytes}};
+}
+
+// The jail for these options: what the kernel allows, what the language requires, the caps of the limits.
+JailOptions jail_for(const SessionOptions& o) {
+  JailOptions j;
+  j.memory_bytes = o.limits.memory_bytes;
+  j.max_file_bytes = o.limits.max_file_bytes;
+  j.workspace = o.workspace;
+  const bool python = o.language == Language::Python;
+  if (!o.use_namespaces || namespaces_turned_off()) {
+    j.namespaces = NamespaceMode::Off;
+  } else {
+    j.namespaces = python && !o.allow_basic_jail ? NamespaceMode::Require : NamespaceMode::Auto;
+  }
+  j.require_landlock = python && !o.allow_basic_jail;
+  // Pango and GLib start threads when the Lua worker draws its first PNG; on a loaded machine several are
+  // alive at once (threads that finished but were not yet released still count against RLIMIT_NPROC), and a
+  // thread GLib cannot create aborts the worker. With 4, 3 of 30 PNG cells aborted beside four busy loops.
+  j.max_threads = 16;
+  if (python) {
+    j.address_space_base = 0;  // the zygote's own mappings plus room (worker_jail.h)
+    j.max_open_files = 256;
+  }
+  return j;
 }
 
 fs::path self_directory() {
@@ -73,6 +105,24 @@ fs::path find_worker_executable(const fs::path& explicit_path) {
                            "); set AGENTRT_SANDBOX_WORKER or pass its path");
 }
 
+const char* to_string(Language language) {
+  return language == Language::Python ? "python" : "lua";
+}
+
+Language language_from_string(std::string_view text) {
+  std::string lower(text);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "lua") return Language::Lua;
+  if (lower == "python") return Language::Python;
+  throw std::invalid_argument("the interpreter language must be lua or python, not '" + std::string(text) +
+                              "'");
+}
+
+void prepare_worker(Language language, const fs::path& worker) {
+  if (language != Language::Python) return;
+  PythonZygote::shared(python_worker_folder(find_worker_executable(worker))).start();
+}
+
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   if (options_.workspace.empty()) throw std::invalid_argument("sandbox session: no workspace folder given");
   std::error_code ec;
@@ -96,28 +146,33 @@ int Session::workers_started() const {
   return started_;
 }
 
+Isolation Session::isolation() const {
+  std::lock_guard lock(mutex_);
+  return isolation_;
+}
+
 void Session::start() {
   std::lock_guard lock(mutex_);
   if (pid_ < 0) spawn_locked();
 }
 
-void Session::spawn_locked() {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    throw std::runtime_error("sandbox: socketpair failed");
-  }
-  // dup2 onto the same number would keep close-on-exec set: make sure the worker's end is not already fd 3.
-  if (sv[1] == kWorkerFd) {
-    const int moved = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-    ::close(sv[1]);
-    sv[1] = moved;
-  }
+namespace {
+
+// Moves `fd` off 0..3 (the number the worker's socket is given), close-on-exec.
+int above_worker_fd(int fd) {
+  if (fd > kWorkerFd) return fd;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  ::close(fd);
+  return moved;
+}
+
+pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], kWorkerFd);
+  posix_spawn_file_actions_adddup2(&actions, session_fd, kWorkerFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, options_.workspace.c_str());
+  posix_spawn_file_actions_addchdir_np(&actions, o.workspace.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -129,63 +184,159 @@ void Session::spawn_locked() {
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-  const std::string worker = options_.worker.string();
-  const std::string limits = limits_json(options_.limits).dump();
-  std::vector<char*> argv = {const_cast<char*>(worker.c_str()), const_cast<char*>("--limits"),
-                             const_cast<char*>(limits.c_str()), nullptr};
+  const std::string worker = o.worker.string();
+  const std::string limits = limits_json(o.limits).dump();
+  const std::string jail_text = to_json(jail).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<char*> argv = {const_cast<char*>(worker.c_str()),    const_cast<char*>("--limits"),
+                             const_cast<char*>(limits.c_str()),    const_cast<char*>("--jail"),
+                             const_cast<char*>(jail_text.c_str()), nullptr};
   // The worker gets no inherited environment: nothing secret to find even if the code escaped the language.
   std::vector<char*> envp = {const_cast<char*>("LC_ALL=C"), const_cast<char*>("HOME=/nonexistent"), nullptr};
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, worker.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  ::close(sv[1]);
-  if (rc != 0) {
-    ::close(sv[0]);
-    throw std::runtime_error("sandbox: cannot start " + worker + ": " + std::strerror(rc));
+  if (rc != 0) throw std::runtime_error("sandbox: cannot start " + worker + ": " + std::strerror(rc));
+  return pid;
+}
+
+void reap(pid_t pid, int* status_out = nullptr) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (status_out != nullptr) *status_out = status;
+}
+
+}  // namespace
+
+void Session::spawn_locked() {
+  const bool python = options_.language == Language::Python;
+  JailOptions jail = jail_for(options_);
+  if (jail.namespaces != NamespaceMode::Off) {
+    // What the kernel allows here was found once by the probe: the sessions ask for that, no more.
+    const JailSupport support = probe_jail_support(options_.worker);
+    if (!support.namespaces) jail.namespaces = NamespaceMode::Off;
+    if (python && !options_.allow_basic_jail && !support.full()) {
+      throw std::runtime_error(
+          "Python is refused here: it needs the full jail (user namespaces and Landlock) and this machine "
+          "gives " +
+          support.describe() + "; the operator may accept less with --interpreter-unsafe");
+    }
+  } else if (python && !options_.allow_basic_jail) {
+    throw std::runtime_error(
+        "Python is refused here: it needs the full jail and namespaces are turned off; the operator may "
+        "accept "
+        "less with --interpreter-unsafe");
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    throw std::runtime_error("sandbox: socketpair failed");
+  }
+  // dup2 onto the same number would keep close-on-exec set: keep the worker's end off its fd number.
+  sv[1] = above_worker_fd(sv[1]);
+  const auto deadline = [] { return std::chrono::steady_clock::now() + kStartTimeout; };
+  pid_t pid = -1;
+  try {
+    if (python) {
+      const int ws = ::open(options_.workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (ws < 0)
+        throw std::runtime_error("sandbox: cannot open the workspace " + options_.workspace.string());
+      const nlohmann::json request = {{"limits", limits_json(options_.limits)}, {"jail", to_json(jail)}};
+      try {
+        pid = PythonZygote::shared(python_worker_folder(options_.worker)).spawn(request, sv[1], ws);
+      } catch (...) {
+        ::close(ws);
+        throw;
+      }
+      ::close(ws);
+    } else {
+      // The launcher tells the jailed process's pid first (its own in the basic jail), then ends (or is it).
+      const pid_t launcher = spawn_lua(options_, jail, sv[1]);
+      std::string text;
+      const ReadStatus status = read_frame(sv[0], text, deadline());
+      const auto j = nlohmann::json::parse(text, nullptr, false);
+      pid = status == ReadStatus::Ok && j.is_object() ? j.value("pid", -1) : -1;
+      if (pid != launcher) reap(launcher);
+      if (pid <= 0) {
+        const std::string why =
+            j.is_object() ? j.value("error", std::string("no pid")) : std::string("it sent nothing");
+        throw std::runtime_error("sandbox: the worker did not start: " + why);
+      }
+    }
+  } catch (...) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    throw;
+  }
+  ::close(sv[1]);
   pid_ = pid;
   socket_ = sv[0];
   ++started_;
+  watch_ = WorkspaceWatch::watch(options_.workspace, pid_, options_.limits.max_total_written_bytes,
+                                 static_cast<std::size_t>(kMaxWorkspaceEntries));
   std::string reply;
-  const ReadStatus status = read_frame(socket_, reply, std::chrono::steady_clock::now() + kStartTimeout);
-  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  const ReadStatus status = read_frame(socket_, reply, deadline());
+  const nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
   if (status != ReadStatus::Ok || !j.is_object() || !j.value("ready", false)) {
     const std::string why =
         j.is_object() ? j.value("error", std::string("no ready message")) : "no ready message";
     stop_worker_locked();
     throw std::runtime_error("sandbox: the worker did not start: " + why);
   }
+  isolation_ =
+      j.value("isolation", std::string("basic")) == "namespaces" ? Isolation::Namespaces : Isolation::Basic;
+}
+
+// Kills the worker (when running) and waits for it; returns its wait status.
+int Session::end_worker_locked() {
+  WorkspaceWatch::unwatch(watch_);
+  int status = 0;
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    reap(pid_, &status);
+  }
+  pid_ = -1;
+  return status;
 }
 
 void Session::stop_worker_locked() {
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  pid_ = -1;
+  end_worker_locked();
+  watch_.reset();
 }
 
 CellResult Session::worker_lost_locked(const std::string& why) {
-  int status = 0;
   std::string how = why;
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    if (::waitpid(pid_, &status, 0) == pid_ && why.empty()) {
-      if (WIFSIGNALED(status)) {
-        how = "the interpreter process was stopped by signal " + std::to_string(WTERMSIG(status));
-      } else if (WIFEXITED(status)) {
-        how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
-      }
-    }
-    pid_ = -1;
-  }
   if (socket_ >= 0) ::close(socket_);
   socket_ = -1;
+  // Whatever state it is in, this worker is given up: still running, it is killed first.
+  const std::string watched = WorkspaceWatch::reason(watch_);
+  WorkspaceWatch::unwatch(watch_);
+  int status = 0;
+  bool reaped = false;
+  if (pid_ > 0) {
+    // It may be ending on its own: its own end says more than our kill.
+    for (int i = 0; i < 200 && !reaped; ++i) {
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      reaped = r == pid_;
+      if (!reaped) ::usleep(500);
+    }
+    if (!reaped) status = end_worker_locked();
+    pid_ = -1;
+  }
+  watch_.reset();
+  if (how.empty()) how = watched;
+  if (how.empty() && (reaped || status != 0)) {
+    if (WIFSIGNALED(status)) {
+      const int sig = WTERMSIG(status);
+      const char* name = ::sigabbrev_np(sig);
+      how = "the interpreter process was stopped by signal " + std::to_string(sig) +
+            (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+    } else if (WIFEXITED(status)) {
+      how = "the interpreter process exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+  }
   CellResult r;
   r.ok = false;
   r.state_reset = true;
@@ -197,7 +348,6 @@ CellResult Session::worker_lost_locked(const std::string& why) {
 
 CellResult Session::run(std::string_view code, std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard lock(mutex_);
-  const auto start = std::chrono::steady_clock::now();
   const std::chrono::milliseconds limit = timeout.value_or(options_.limits.timeout);
   if (pid_ < 0) {
     try {
@@ -210,6 +360,8 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
       return r;
     }
   }
+  // The cell's clock starts once a worker is there (a first Python worker may wait for its zygote).
+  const auto start = std::chrono::steady_clock::now();
   const nlohmann::json request = {{"op", "run"}, {"code", std::string(code)}, {"timeout_ms", limit.count()}};
   CellResult result;
   if (!write_frame(socket_, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))) {
@@ -229,6 +381,8 @@ CellResult Session::run(std::string_view code, std::optional<std::chrono::millis
       const nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
       result =
           j.is_object() ? CellResult::from_json(j) : worker_lost_locked("the interpreter sent a bad reply");
+      // A worker that reset its own state (Python whose memory stayed full) ends; the next cell starts anew.
+      if (result.state_reset && pid_ > 0) stop_worker_locked();
     }
   }
   result.duration_ms =

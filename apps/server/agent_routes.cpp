@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "agent/session.h"
+#include "apps/app_common.h"
 #include "apps/server/openai_request.h"
 #include "apps/server/run_spans.h"
 #include "apps/server/server_state.h"
@@ -23,6 +24,7 @@ struct RunRequest {
   float temperature = 0;
   bool parallel_tool_calls = true;                // false: a turn's calls run one after another
   std::optional<std::vector<std::string>> tools;  // unset: every tool the server offers
+  std::string interpreter;                        // "lua" | "python"; "": the server's
 };
 
 RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
@@ -81,6 +83,13 @@ RunRequest parse_run_request(const Json& body, const ServerOptions& o) {
     r.language = v->get<std::string>();
     if (r.language != "en" && r.language != "zh") {
       throw bad_request("'language' must be \"en\" or \"zh\"", "language", "invalid_value");
+    }
+  }
+  if (auto* v = field(
+          "interpreter", [](const Json& j) { return j.is_string(); }, "a string")) {
+    r.interpreter = v->get<std::string>();
+    if (r.interpreter != "lua" && r.interpreter != "python") {
+      throw bad_request("'interpreter' must be \"lua\" or \"python\"", "interpreter", "invalid_value");
     }
   }
   if (auto* v = field(
@@ -258,9 +267,20 @@ void agent_run(ServerState& s, const httplib::Request& req, httplib::Response& r
   job->claim = std::make_unique<SessionClaim>(s, r.session_id);
   job->workspace = s.workspace_of(r.session_id);
   std::filesystem::create_directories(job->workspace);
+  apps::ToolSet tools = s.options.tools;
+  if (!r.interpreter.empty()) {
+    // The run's own interpreter language; refused up front where this server cannot run it.
+    Json& settings = tools.settings["interpreter"];
+    if (!settings.is_object()) settings = Json::object();
+    settings["language"] = r.interpreter;
+    const Json status = apps::prepare_interpreter(tools, job->workspace);
+    if (status.is_object() && !status.value("available", true)) {
+      throw bad_request(status.value("detail", std::string()), "interpreter", "invalid_value");
+    }
+  }
   try {
-    job->registry = r.tools ? apps::make_registry(s.options.tools, job->workspace, *r.tools)
-                            : apps::make_registry(s.options.tools, job->workspace);
+    job->registry = r.tools ? apps::make_registry(tools, job->workspace, *r.tools)
+                            : apps::make_registry(tools, job->workspace);
   } catch (const std::invalid_argument& e) {
     throw bad_request(e.what(), "tools", "invalid_value");
   }

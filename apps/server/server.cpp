@@ -188,7 +188,9 @@ ApiServer::ApiServer(std::shared_ptr<ServedModel> model, ServerOptions options)
       }));
 
   s.http.Get("/health", route(s, "/health", [&s](const httplib::Request&, httplib::Response& res) {
-               reply_json(res, Json{{"status", "ok"}, {"model", s.model->id()}});
+               Json health{{"status", "ok"}, {"model", s.model->id()}};
+               for (const auto& [key, value] : s.options.health_details.items()) health[key] = value;
+               reply_json(res, health);
              }));
   s.http.Get("/metrics", route(s, "/metrics", [&s](const httplib::Request&, httplib::Response& res) {
                res.set_content(s.metrics.render(*s.model) + (s.otlp ? s.otlp->metrics_text() : ""),

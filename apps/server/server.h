@@ -45,6 +45,8 @@ struct ServerOptions {
   // (apps/server/otlp_exporter.h), as the service `otlp_service_name`.
   std::string otlp_endpoint;
   std::string otlp_service_name = "agentrt";
+  // More fields of /health's answer (`agentrt serve` adds "interpreter": its language and jail).
+  Json health_details = Json::object();
 };
 
 struct ServerState;

@@ -1,7 +1,11 @@
-// agentrt-sandbox: the worker process of one interpreter session. The host starts it with posix_spawn, its
-// working folder set to the session's workspace and a socket on fd 3. It locks itself down (rlimits,
-// seccomp), says it is ready, then runs the cells it is sent, one at a time, until the socket closes.
+// agentrt-sandbox: the Lua worker process of one interpreter session. The host starts it with posix_spawn,
+// its working folder set to the session's workspace and the session socket on fd 3. It enters the jail
+// (worker_jail.h): the jailed process is cloned as the host's own child, this launcher sends its pid and
+// ends; the jailed process says it is ready, then runs the cells it is sent, one at a time, until the socket
+// closes.
+// `--probe-jail` reports what jail this kernel lets it build.
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/interpreter.h"
+#include "sandbox/jail_config.h"
 #include "sandbox/worker_jail.h"
 #include "sandbox/worker_protocol.h"
 
@@ -51,6 +56,38 @@ int self_test_filter() {
   return 0;
 }
 
+// Builds the full jail around the current folder and prints, as JSON on stdout, whether it could:
+// {"namespaces": bool, "landlock_abi": N, "detail": "..."}.
+int probe_jail() {
+  agentrt::sandbox::JailOptions o;
+  o.namespaces = agentrt::sandbox::NamespaceMode::Require;
+  o.clone_parent = false;  // the jailed process is this one's: it waits for it
+  o.keep_fds = {};
+  nlohmann::json out;
+  try {
+    const auto entry = agentrt::sandbox::enter_jail(o);
+    if (entry.in_jail) {
+      out = {
+          {"namespaces", true}, {"landlock_abi", entry.report.landlock_abi}, {"detail", entry.report.note}};
+      std::printf("%s\n", dump(out).c_str());
+      std::fflush(stdout);
+      return 0;
+    }
+    int status = 0;
+    while (::waitpid(entry.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;  // the jailed process printed its answer
+    out = {{"namespaces", false},
+           {"landlock_abi", agentrt::sandbox::landlock_abi()},
+           {"detail", entry.report.note.empty() ? "the jailed process failed" : entry.report.note}};
+  } catch (const std::exception& e) {
+    out = {{"namespaces", false}, {"landlock_abi", agentrt::sandbox::landlock_abi()}, {"detail", e.what()}};
+  }
+  std::printf("%s\n", dump(out).c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 #if AGENTRT_ADDRESS_SANITIZER
@@ -65,11 +102,16 @@ extern "C" const char* __asan_default_options() {
 
 int main(int argc, char** argv) {
   std::string limits_text = "{}";
+  std::string jail_text = "{}";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--limits") == 0 && i + 1 < argc) {
       limits_text = argv[++i];
+    } else if (std::strcmp(argv[i], "--jail") == 0 && i + 1 < argc) {
+      jail_text = argv[++i];
     } else if (std::strcmp(argv[i], "--self-test-filter") == 0) {
       return self_test_filter();
+    } else if (std::strcmp(argv[i], "--probe-jail") == 0) {
+      return probe_jail();
     } else {
       std::fprintf(stderr,
                    "agentrt-sandbox: the interpreter worker; agentrt starts it (unknown argument %s)\n",
@@ -78,20 +120,32 @@ int main(int argc, char** argv) {
     }
   }
   // Descriptors the host leaked without close-on-exec are not the code's business.
-  ::close_range(kWorkerFd + 1, ~0U, 0);
+  agentrt::sandbox::close_descriptors_except(kWorkerFd + 1, {});
   std::unique_ptr<agentrt::sandbox::Interpreter> interpreter;
+  agentrt::sandbox::JailReport report;
   try {
     const auto limits = parse_limits(limits_text);
-    agentrt::sandbox::JailOptions jail;
+    agentrt::sandbox::JailOptions jail =
+        agentrt::sandbox::jail_options_from_json(nlohmann::json::parse(jail_text));
     jail.memory_bytes = limits.memory_bytes;
     jail.max_file_bytes = limits.max_file_bytes;
-    agentrt::sandbox::enter_jail(jail);
+    jail.keep_fds = {kWorkerFd};
+    jail.clone_parent = true;
+    const auto entry = agentrt::sandbox::enter_jail(jail, [](pid_t pid) {
+      agentrt::sandbox::write_frame(kWorkerFd, dump({{"pid", pid}}));
+    });
+    if (!entry.in_jail) return 0;  // the jailed process, the host's child now, goes on without this one
+    report = entry.report;
     interpreter = std::make_unique<agentrt::sandbox::Interpreter>(limits, std::filesystem::current_path());
   } catch (const std::exception& e) {
     agentrt::sandbox::write_frame(kWorkerFd, dump({{"ready", false}, {"error", e.what()}}));
     return 3;
   }
-  if (!agentrt::sandbox::write_frame(kWorkerFd, dump({{"ready", true}}))) return 0;
+  const nlohmann::json ready = {{"ready", true},
+                                {"isolation", agentrt::sandbox::to_string(report.isolation)},
+                                {"landlock_abi", report.landlock_abi},
+                                {"note", report.note}};
+  if (!agentrt::sandbox::write_frame(kWorkerFd, dump(ready))) return 0;
   std::string request;
   while (agentrt::sandbox::read_frame(kWorkerFd, request) == agentrt::sandbox::ReadStatus::Ok) {
     nlohmann::json reply;

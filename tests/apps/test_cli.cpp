@@ -127,6 +127,20 @@ TEST(Cli, RunWithScriptedRepliesWritesTheAnswerAndTrace) {
                                              "observation", "answer"}));
 }
 
+TEST(Cli, RunWithThePythonInterpreterAnswersFromAnInternLMStyleCell) {
+  // What InternLM2.5 writes for this question: a ```python fence, sympy, the value of the last expression.
+  // (--interpreter-unsafe only matters where this machine cannot build the full jail.)
+  const auto script = temp_file("divisors.json", R"(["I will compute it with sympy.<|action_start|><|interpreter|>\n```python\nfrom sympy import divisors\nsum(divisors(2024))\n```<|action_end|>\n", "The sum of the divisors of 2024 is 4320."])");
+  const auto workspace = std::filesystem::path(temp_file("divisors.ws", "")).string() + ".d";
+  std::filesystem::create_directories(workspace);
+  auto r = run_cli("run --interpreter python --interpreter-unsafe --tools interpreter --workspace " + workspace +
+                   " --script " + script + " 'What is the sum of the divisors of 2024?'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("<- 4320\n"), std::string::npos) << r.out;  // the interpreter's own value
+  EXPECT_NE(r.out.find("\nAnswer: The sum of the divisors of 2024 is 4320."), std::string::npos) << r.out;
+  std::filesystem::remove_all(workspace);
+}
+
 TEST(Cli, RunJsonOutput) {
   const auto script = temp_file("s.json", R"(["<|action_start|><|plugin|>{\"name\": \"calculator\", \"parameters\": {\"expression\": \"6*7\"}}<|action_end|>", "42"])");
   auto r = run_cli("run --json --script " + script + " 'six times seven'");

@@ -364,6 +364,14 @@ TEST(Examples, DataAnalysisWritesStatisticsAndAChart) {
   expect_sales_analysis("agentrt-data-example-", "--script examples/data/analysis.replies.json");
 }
 
+TEST(Examples, DataAnalysisInPythonWritesTheSameStatisticsAndChart) {
+  // The same task in the Python interpreter (pandas, matplotlib), as an InternLM2.5 checkpoint writes it:
+  // the figures and files a right run shows are the Lua run's.
+  expect_sales_analysis("agentrt-data-python-",
+                        "--script examples/data/analysis_python.replies.json --interpreter python "
+                        "--interpreter-unsafe");
+}
+
 TEST(Examples, DataAnalysisWithTheDemoModel) {
   // What `make demo` shows: the bundled demo model writes the cell itself (a file it never saw in training).
   expect_sales_analysis("agentrt-data-demo-", "");

@@ -65,8 +65,12 @@ TEST(HostileCorpus, EveryProgramIsContainedWithItsExpectedOutcome) {
   limits.memory_bytes = std::size_t{32} << 20;
   limits.max_file_bytes = std::size_t{4} << 20;
   Session session(testing::session_options(ws.path(), limits));
-  for (const auto& p : load_corpus()) {
+  const auto corpus = load_corpus();
+  int contained = 0;
+  for (const auto& p : corpus) {
     SCOPED_TRACE(p.name);
+    const int failures_before =
+        ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
     const CellResult r = session.run(p.code, p.timeout * testing::kSanitizerSlowdown);
     const std::string got = r.ok ? "ok" : to_string(r.failure);
     EXPECT_EQ(got, p.expect) << "error: " << r.error << "\nvalue: " << r.value.substr(0, 200);
@@ -85,7 +89,12 @@ TEST(HostileCorpus, EveryProgramIsContainedWithItsExpectedOutcome) {
     EXPECT_TRUE(after.ok) << after.error;
     EXPECT_EQ(after.value, "42");
     session.reset();
+    if (::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count() ==
+        failures_before)
+      ++contained;
   }
+  std::printf("hostile Lua corpus: %d/%zu programs contained as expected (isolation: %s)\n", contained,
+              corpus.size(), to_string(session.isolation()));
   EXPECT_FALSE(std::filesystem::exists(ws.path().parent_path() / "escape.txt"));
   EXPECT_FALSE(std::filesystem::exists(ws.path().parent_path() / "evil.svg"));
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "sandbox/jail_support.h"
 #include "sandbox/limits.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker_jail.h"
@@ -53,6 +54,18 @@ inline SessionOptions session_options(const std::filesystem::path& workspace, Li
   o.workspace = workspace;
   o.worker = worker_path();
   o.limits = limits;
+  return o;
+}
+
+// A Python session in `workspace`: the full jail where this machine allows it, else the basic jail (accepted
+// here as --interpreter-unsafe would), so the cell semantics are tested either way.
+inline SessionOptions python_options(const std::filesystem::path& workspace, Limits limits = Limits()) {
+  SessionOptions o;
+  o.workspace = workspace;
+  o.worker = worker_path();
+  o.limits = limits;
+  o.language = Language::Python;
+  o.allow_basic_jail = !probe_jail_support(o.worker).full();
   return o;
 }
 

@@ -113,5 +113,23 @@ TEST(EndToEnd, PagesOfOtherOriginsCannotDriveTheServer) {
   EXPECT_GE(metric(metrics, "agentrt_http_requests_total{route=\"forbidden\",code=\"403\"}"), 10) << metrics;
 }
 
+TEST(EndToEnd, WebPageShowsAChartDrawnInAPythonCell) {
+  if (const auto why = node_missing("playwright-core"); !why.empty()) GTEST_SKIP() << why;
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "/usr/bin/chromium is missing (Debian package chromium)";
+  server::ServerOptions o;
+  o.api_key = "page-key";
+  o.tools.builtin = {"interpreter"};
+  // unsafe: where this machine cannot build the full jail, the page is still what is tested here.
+  o.tools.settings["interpreter"] = {{"language", "python"}, {"unsafe", true}};
+  ScriptedServer s({"Drawing it.<|action_start|><|interpreter|>\n```python\nimport matplotlib.pyplot as plt\n"
+                    "plt.bar(['north', 'south'], [3, 5])\nplt.title('Sales')\n```<|action_end|>",
+                    "The chart shows south ahead."},
+                   o);
+  const auto r = run_node("web_page_python.mjs", "BASE_URL=" + s.server->base_url() + " API_KEY=page-key");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("all web page steps passed"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace agentrt::testing

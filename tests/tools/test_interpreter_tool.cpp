@@ -6,7 +6,10 @@
 
 #include <filesystem>
 
+#include "agent/backends/backend_scripted.h"
+#include "agent/session.h"
 #include "agent/tool_registry.h"
+#include "sandbox/jail_support.h"
 #include "tools/interpreter_tool.h"
 #include "tools/tools.h"
 
@@ -170,6 +173,152 @@ TEST_F(InterpreterToolTest, RunsThroughTheRegistryAsAnInterpreterAction) {
   const auto r = registry.dispatch(action, context(dir.path()));
   EXPECT_TRUE(r.ok) << r.text;
   EXPECT_EQ(r.text, "1.0");
+}
+
+// ---- Python -------------------------------------------------------------------------------------------
+
+// InternLM's own interpreter prompt (chat_format.md "Code Interpreter"; Lagent's INTERPRETER_CN), byte for
+// byte: the turn a real InternLM2/2.5 checkpoint was trained on.
+constexpr const char* kInternLMInterpreterEn =
+    "You now have access to a Jupyter notebook environment supporting Python code execution. Just send code "
+    "to python to run in this stateful environment. This feature is suitable for:\n"
+    "- Data analysis or processing (such as data manipulation and graphic creation)\n"
+    "- Complex calculations (such as math and physics problems)\n"
+    "- Programming examples (for understanding programming concepts or language features)\n"
+    "- Text processing and analysis (including text analysis and natural language processing)\n"
+    "- Machine learning and data science (model training and data visualization)\n"
+    "- File operations and data import (handling CSV, JSON, etc. formats)";
+constexpr const char* kInternLMInterpreterZh =
+    "你现在已经能够在一个有状态的 Jupyter 笔记本环境中运行 Python 代码。当你向 python 发送含有 Python "
+    "代码的消息时，它将在该环境中执行。这个工具适用于多种场景，如数据分析或处理（包括数据操作、统计分析、"
+    "图表绘制），复杂的计算问题（解决数学和物理难题），编程示例（理解编程概念或特性），文本处理和分析（比如"
+    "文本解析和自然语言处理），机器学习和数据科学（用于展示模型训练和数据可视化），以及文件操作和数据导入（"
+    "处理CSV、JSON等格式的文件）。";
+
+InterpreterOptions python_test_options(const std::filesystem::path& workspace) {
+  InterpreterOptions o = test_options(workspace);
+  o.language = sandbox::Language::Python;
+  o.limits.timeout = std::chrono::seconds(20);
+  o.limits.memory_bytes = std::size_t{512} << 20;
+  o.unsafe = !sandbox::probe_jail_support(o.worker).full();  // the basic jail where this machine has no other
+  return o;
+}
+
+class PythonInterpreterToolTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  InterpreterTool tool{python_test_options(dir.path())};
+  agent::ToolResult run(const std::string& text, const std::string& language = "python") {
+    return tool.run(code(text, language), context(dir.path()));
+  }
+};
+
+TEST(InterpreterToolPrompt, PythonUsesInternLMsOwnPromptByteForByte) {
+  TempDir dir;
+  InterpreterTool tool(python_test_options(dir.path()));
+  const auto en = tool.channel_prompt("en");
+  ASSERT_TRUE(en.has_value());
+  EXPECT_EQ(en->system_prompt, kInternLMInterpreterEn);
+  EXPECT_EQ(en->fence_language, "python");
+  EXPECT_EQ(en->missing_code_hint, "put the code in a ```python fenced block");
+  const auto zh = tool.channel_prompt("zh");
+  ASSERT_TRUE(zh.has_value());
+  EXPECT_EQ(zh->system_prompt, kInternLMInterpreterZh);
+  EXPECT_THAT(tool.description(), HasSubstr("Jupyter"));
+  // Lua stays the default, with its own prompt.
+  InterpreterTool lua(test_options(dir.path()));
+  EXPECT_EQ(lua.channel_prompt("en")->fence_language, "lua");
+  EXPECT_THAT(lua.channel_prompt("en")->system_prompt, HasSubstr("Lua 5.4"));
+}
+
+TEST(InterpreterToolPrompt, TheRenderedSystemTurnIsTheSpecsExactly) {
+  // protocol spec §4: <|im_start|>system name=<|interpreter|>⏎{prompt}<|im_end|>⏎, rendered through the
+  // registry and the session as a model sees it.
+  TempDir dir;
+  ToolsConfig config;
+  config.workspace = dir.path();
+  config.settings["interpreter"] = {{"language", "python"},
+                                    {"worker", test_options(dir.path()).worker.string()}};
+  agent::ToolRegistry registry;
+  registry.add(make_tool("interpreter", config));
+  agent::ScriptedBackend backend({"The answer is 4."});
+  agent::SessionOptions so;
+  so.workspace = dir.path();
+  agent::Session session(backend, registry, so);
+  session.run("2+2?");
+  ASSERT_FALSE(backend.prompts().empty());
+  EXPECT_THAT(backend.prompts()[0], HasSubstr(std::string("<|im_start|>system name=<|interpreter|>\n") +
+                                              kInternLMInterpreterEn + "<|im_end|>\n"));
+}
+
+TEST(InterpreterToolSettings, LanguageAndUnsafeAreRead) {
+  TempDir dir;
+  const auto o =
+      InterpreterOptions::from_settings(Json{{"language", "python"}, {"unsafe", true}}, dir.path());
+  EXPECT_EQ(o.language, sandbox::Language::Python);
+  EXPECT_TRUE(o.unsafe);
+  EXPECT_EQ(InterpreterOptions::from_settings(Json::object(), dir.path()).language, sandbox::Language::Lua);
+  EXPECT_THROW(InterpreterOptions::from_settings(Json{{"language", "ruby"}}, dir.path()),
+               std::invalid_argument);
+  EXPECT_THROW(InterpreterOptions::from_settings(Json{{"unsafe", "yes"}}, dir.path()), std::invalid_argument);
+}
+
+TEST(InterpreterToolSettings, StatusSaysTheLanguageAndTheJail) {
+  TempDir dir;
+  InterpreterOptions o = test_options(dir.path());
+  const Json lua = interpreter_status(o);
+  EXPECT_EQ(lua["language"], "lua");
+  EXPECT_EQ(lua["available"], true);
+  o.language = sandbox::Language::Python;
+  const Json python = interpreter_status(o);
+  EXPECT_EQ(python["language"], "python");
+  EXPECT_EQ(python["available"], sandbox::probe_jail_support(o.worker).full());
+  EXPECT_TRUE(python["jail"].contains("landlock_abi"));
+  o.unsafe = true;
+  EXPECT_EQ(interpreter_status(o)["available"], true);
+}
+
+TEST_F(PythonInterpreterToolTest, TheInternLMStyleCellAnswers) {
+  const auto r =
+      run("from sympy import divisors\n\n# Find the factors of 63\nfactors_of_63 = divisors(63)\n"
+          "factors_of_63");
+  ASSERT_TRUE(r.ok) << r.text;
+  EXPECT_EQ(r.text, "[1, 3, 7, 9, 21, 63]");
+}
+
+TEST_F(PythonInterpreterToolTest, ErrorsShowTheNotebooksTraceback) {
+  const auto r = run("x = [1, 2]\nx[5]");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.text,
+            "Traceback (most recent call last):\n  Cell In[1], line 2, in <module>\n    x[5]\n    ~^^^\n"
+            "IndexError: list index out of range");
+  const auto labelled = run("local x = 1", "lua");
+  EXPECT_THAT(labelled.text,
+              HasSubstr("labelled lua; this interpreter runs Python 3. Use a ```python fence."));
+}
+
+TEST_F(PythonInterpreterToolTest, FiguresAreShownAsImagesWithTheirSummary) {
+  const auto r = run("import matplotlib.pyplot as plt\nplt.bar(['a', 'b'], [3, 5])\nplt.title('Counts');");
+  ASSERT_TRUE(r.ok) << r.text;
+  EXPECT_EQ(r.text,
+            "![image](figure_1.png)\n"
+            "(figure_1.png: bar chart \"Counts\": 2 bars; highest 'b' = 5, lowest 'a' = 3, total 8)");
+  ASSERT_EQ(r.files.size(), 2u);
+  EXPECT_EQ(r.files[0].path, "figure_1.png");
+  EXPECT_EQ(r.files[1].path, "figure_1.svg");
+  EXPECT_THAT(r.files[1].summary, HasSubstr("bar chart"));
+}
+
+TEST_F(PythonInterpreterToolTest, TimeoutsKeepTheVariables) {
+  ASSERT_TRUE(run("kept = 3").ok);
+  const auto r = tool.run(code("while True:\n    pass"), [&] {
+    auto ctx = context(dir.path());
+    ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+    return ctx;
+  }());
+  EXPECT_FALSE(r.ok);
+  EXPECT_THAT(r.text, HasSubstr("TimeoutError: the cell ran longer than"));
+  EXPECT_EQ(run("kept").text, "3");
 }
 
 }  // namespace

@@ -1,0 +1,2 @@
+from sympy import divisors
+sum(divisors(2024))

@@ -1,0 +1,6 @@
+# expect: ok
+# message: done
+# timeout-ms: 10000
+# output: truncated
+print('x' * (20 << 20))
+'done'

@@ -1,0 +1,9 @@
+# expect: ok
+# message: blocked
+import os
+try:
+    os.link('/proc/self/environ', 'hard_link')
+    verdict = 'ALLOWED'
+except (OSError, RuntimeError, ValueError) as e:
+    verdict = 'blocked ' + type(e).__name__
+verdict

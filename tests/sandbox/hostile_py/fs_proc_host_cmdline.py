@@ -1,0 +1,9 @@
+# expect: ok
+# message: blocked
+try:
+    with open('/proc/{{HOST_PID}}/cmdline', 'rb') as f:
+        data = f.read(200)
+    verdict = 'LEAKED ' + repr(data)
+except OSError as e:
+    verdict = 'blocked ' + type(e).__name__
+verdict

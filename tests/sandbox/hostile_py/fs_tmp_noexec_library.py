@@ -1,0 +1,10 @@
+# expect: ok
+# message: blocked
+import ctypes, shutil
+shutil.copy('/usr/lib/x86_64-linux-gnu/libz.so.1', '/tmp/libcopy.so')
+try:
+    ctypes.CDLL('/tmp/libcopy.so')
+    verdict = 'LOADED'
+except OSError as e:
+    verdict = 'blocked ' + str(e)[:80]
+verdict

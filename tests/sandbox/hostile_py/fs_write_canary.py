@@ -1,0 +1,11 @@
+# expect: ok
+# message: blocked
+# Opened without O_CREAT: the host's file, not a copy an earlier cell may have made in the jail's own /tmp.
+import os
+try:
+    fd = os.open('{{CANARY_DIR}}/canary.txt', os.O_WRONLY)
+    os.write(fd, b'written by the sandbox'); os.close(fd)
+    verdict = 'WROTE'
+except OSError as e:
+    verdict = 'blocked ' + type(e).__name__
+verdict

@@ -1,0 +1,9 @@
+# expect: ok
+# message: blocked
+try:
+    with open('/etc/agentrt-escape', 'w') as f:
+        f.write('written by the sandbox')
+    verdict = 'WROTE'
+except OSError as e:
+    verdict = 'blocked ' + type(e).__name__
+verdict

@@ -1,0 +1,3 @@
+# expect: runtime
+# message: EOFError
+input()

@@ -1,0 +1,5 @@
+# expect: timeout
+# message: TimeoutError
+# timeout-ms: 400
+while True:
+    pass

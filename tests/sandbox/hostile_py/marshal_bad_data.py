@@ -1,0 +1,4 @@
+# expect: runtime
+# message: Error
+import marshal
+marshal.loads(b'\xe3' + b'\xff' * 64)

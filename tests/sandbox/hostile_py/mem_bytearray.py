@@ -1,0 +1,3 @@
+# expect: memory
+# message: MemoryError
+big = bytearray(8 << 30)

@@ -1,0 +1,3 @@
+# expect: memory
+# message: MemoryError
+s = 'x' * (8 << 30)

@@ -1,0 +1,9 @@
+# expect: ok
+# message: blocked
+import socket
+try:
+    socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    verdict = 'ALLOWED'
+except (OSError, RuntimeError, ValueError) as e:
+    verdict = 'blocked ' + type(e).__name__
+verdict

@@ -1,0 +1,4 @@
+# expect: crashed
+# message: signal 11
+import ctypes
+ctypes.string_at(0)

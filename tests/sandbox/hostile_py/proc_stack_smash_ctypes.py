@@ -1,0 +1,4 @@
+# expect: crashed
+# message: signal 11
+import ctypes
+ctypes.memset(0, 0, 4096)

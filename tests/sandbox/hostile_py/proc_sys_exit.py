@@ -1,0 +1,4 @@
+# expect: runtime
+# message: SystemExit
+import sys
+sys.exit(5)
