@@ -1,11 +1,17 @@
-// Kernel benchmarks, fast path next to its baseline (the portable kernels): a weight-matrix product of a 1.8B
-// layer's shape (2048 x 2048 bf16) for decode (1 token, memory bound) and prefill (64 tokens, compute bound),
-// one thread each. Counters: GFLOP/s and weight bytes read per second.
+// Kernel benchmarks, every variant next to its baseline (the portable kernels): a weight-matrix product of a
+// 1.8B layer's shape (2048 x 2048) for decode (1 token, memory bound) and prefill (64 and 256 tokens,
+// compute bound), one thread each, for bf16, int8 and int4 weights and each product path (fp32 activations,
+// int8 activations for the integer products, bf16 activations for vdpbf16ps). Counters: GFLOP/s and weight
+// bytes read per second.
 #include <benchmark/benchmark.h>
 
+#include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/quantized_matrix.h"
 
 namespace agentrt::engine::cpu {
 namespace {
@@ -13,31 +19,106 @@ namespace {
 constexpr int kRows = 2048;
 constexpr int kCols = 2048;
 
-void BM_Matmul(benchmark::State& state, bool fast) {
-  const Kernels* kernels = fast ? avx2_kernels() : &portable_kernels();
+enum class Path { F32, Integer, Bf16 };
+
+struct Matrix {
+  std::vector<uint16_t> bf16;
+  std::unique_ptr<QuantizedMatrix> quantized;
+  WeightMatrix view;
+};
+
+Matrix make(WeightFormat format) {
+  Matrix m;
+  std::mt19937 rng(1);
+  if (format == WeightFormat::Dense) {
+    m.bf16.resize(static_cast<std::size_t>(kRows) * kCols);
+    for (std::size_t i = 0; i < m.bf16.size(); ++i)
+      m.bf16[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+    m.view = WeightMatrix{m.bf16.data(), DType::BF16, kRows, kCols};
+    return m;
+  }
+  m.quantized = std::make_unique<QuantizedMatrix>(format, kRows, kCols);
+  std::vector<int8_t> q8(kCols);
+  std::vector<uint8_t> q4(kCols), zeros(kCols / kQuantGroup, 8);
+  std::vector<float> scales(kCols / kQuantGroup, 0.01f);
+  for (int r = 0; r < kRows; ++r) {
+    for (int k = 0; k < kCols; ++k) {
+      q8[k] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+      q4[k] = static_cast<uint8_t>(rng() % 16);
+    }
+    if (format == WeightFormat::Int8) {
+      m.quantized->set_int8_row(r, q8.data(), 0.01f);
+    } else {
+      m.quantized->set_int4_row(r, q4.data(), zeros.data(), scales.data());
+    }
+  }
+  m.view = m.quantized->view();
+  return m;
+}
+
+void BM_Matmul(benchmark::State& state, const std::string& variant, WeightFormat format, Path path) {
+  const Kernels* kernels = kernels_by_name(variant);
   if (kernels == nullptr) {
-    state.SkipWithError("no AVX2 on this processor");
+    state.SkipWithError(("this processor lacks the " + variant + " kernels").c_str());
+    return;
+  }
+  if (path == Path::Bf16 && kernels->matmul_bf16 == nullptr) {
+    state.SkipWithError("no bf16 dot product in this variant");
     return;
   }
   const int m = static_cast<int>(state.range(0));
-  std::vector<uint16_t> w(static_cast<std::size_t>(kRows) * kCols);
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+  const Matrix w = make(format);
   std::vector<float> x(static_cast<std::size_t>(m) * kCols, 0.25f), y(static_cast<std::size_t>(m) * kRows);
-  const WeightMatrix matrix{w.data(), DType::BF16, kRows, kCols};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 13) / 13.0f - 0.5f;
+  QuantizedInputBuffer quantized;
+  Bf16InputBuffer bf16;
   for (auto _ : state) {
-    kernels->matmul(matrix, x.data(), m, kCols, y.data(), kRows, 0, kRows);
+    // The activations are prepared inside the loop, as the backend does once per product.
+    if (path == Path::Integer) {
+      const QuantizedInput& in = quantized.quantize(*kernels, x.data(), m, kCols, kCols);
+      kernels->matmul_quantized(w.view, in, y.data(), kRows, 0, kRows);
+    } else if (path == Path::Bf16) {
+      const Bf16Input& in = bf16.convert(x.data(), m, kCols, kCols);
+      kernels->matmul_bf16(w.view, in, y.data(), kRows, 0, kRows);
+    } else {
+      kernels->matmul(w.view, x.data(), m, kCols, y.data(), kRows, 0, kRows);
+    }
     benchmark::DoNotOptimize(y.data());
   }
   const double flop = 2.0 * m * kRows * kCols;
   state.counters["GFLOP/s"] = benchmark::Counter(flop / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["weight_GB/s"] =
-      benchmark::Counter(2.0 * kRows * kCols / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(w.view.bytes()) / 1e9,
+                                                     benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK_CAPTURE(BM_Matmul, portable, false)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Matmul, avx2, true)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+void register_all() {
+  for (const std::string variant : {"portable", "avx2", "avx512", "avx512_vnni", "avx512_bf16"}) {
+    const auto add = [&](const std::string& what, WeightFormat format, Path path, std::vector<int> ms) {
+      auto* b =
+          benchmark::RegisterBenchmark(("Matmul/" + variant + "/" + what).c_str(),
+                                       [=](benchmark::State& s) { BM_Matmul(s, variant, format, path); });
+      for (const int m : ms) b->Arg(m);
+      b->Unit(benchmark::kMillisecond);
+    };
+    const std::vector<int> prefill =
+        variant == "portable" ? std::vector<int>{1, 64} : std::vector<int>{1, 64, 256};
+    add("bf16", WeightFormat::Dense, Path::F32, prefill);
+    add("bf16_bf16act", WeightFormat::Dense, Path::Bf16, {64, 256});
+    add("int8_int8act", WeightFormat::Int8, Path::Integer, {1, 4});
+    add("int4_int8act", WeightFormat::Int4, Path::Integer, {1, 4});
+    add("int8", WeightFormat::Int8, Path::F32, {64});
+    add("int4", WeightFormat::Int4, Path::F32, {64});
+    add("int4_bf16act", WeightFormat::Int4, Path::Bf16, {256});
+  }
+}
 
 }  // namespace
 }  // namespace agentrt::engine::cpu
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  agentrt::engine::cpu::register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,143 @@
+// The AVX-512 kernels with AVX512_BF16 (and VNNI): prefill products with vdpbf16ps, 32 multiply-adds per
+// instruction, twice the fp32 FMA rate. The activations are rounded to bf16 (Bf16Input); the weights are bf16
+// already, or int8/int4 dequantized to bf16 while a panel is packed. Compiled with the AVX-512 flags plus
+// -mavx512vnni -mavx512bf16 (engine/CMakeLists.txt); see kernels_avx512_impl.h.
+#include "engine/cpu/kernel_tables.h"
+#include "engine/cpu/kernels_avx512_impl.h"
+
+namespace agentrt::engine::cpu {
+namespace {
+
+// A panel: 64 weight rows x kBf16BlockK columns as bf16 pairs, pair-major: panel[p * 64 + r] holds w[r, 2p]
+// in its low and w[r, 2p + 1] in its high half (64 KiB: stays in L2 while every token tile streams over it).
+constexpr int kBf16Rows = 64;
+constexpr int kBf16BlockK = 512;
+
+template <class Row>
+inline void pack_bf16_panel(const WeightMatrix& w, int r0, int rows, int k0, int kn, uint32_t* panel) {
+  const int pairs = (kn + 1) / 2;
+  alignas(64) uint32_t chunk[16];
+  for (int r = 0; r < kBf16Rows; ++r) {
+    if (r >= rows) {
+      for (int p = 0; p < pairs; ++p) panel[p * kBf16Rows + r] = 0;
+      continue;
+    }
+    const Row row = Row::at(w, r0 + r);
+    for (int k = 0; k < kn; k += 32) {
+      const int left = kn - k;
+      const __m512 a = left >= 16 ? row.load16(k0 + k) : row.load_tail(k0 + k, left);
+      const __m512 b = left >= 32 ? row.load16(k0 + k + 16)
+                                  : (left > 16 ? row.load_tail(k0 + k + 16, left - 16) : _mm512_setzero_ps());
+      _mm512_store_si512(chunk, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a)));
+      const int n = imin(16, (left + 1) / 2);
+      for (int i = 0; i < n; ++i) panel[(k / 2 + i) * kBf16Rows + r] = chunk[i];
+    }
+  }
+}
+
+// y[t, 0:64] (+)= sum_p x[t, 2p:2p+2] . panel[p, 0:64] for T tokens; rows past `rows` are not stored.
+template <int T>
+inline void bf16_tile(const uint32_t* panel, int pairs, const uint16_t* x, int x_stride, float* y,
+                      int y_stride, int rows, bool accumulate) {
+  __mmask16 mask[4];
+  for (int j = 0; j < 4; ++j) mask[j] = tail_mask(rows - 16 * j > 0 ? rows - 16 * j : 0);
+  __m512 acc[T][4];
+  for (int t = 0; t < T; ++t) {
+    for (int j = 0; j < 4; ++j) {
+      acc[t][j] = accumulate
+                      ? _mm512_maskz_loadu_ps(mask[j], y + static_cast<std::size_t>(t) * y_stride + 16 * j)
+                      : _mm512_setzero_ps();
+    }
+  }
+  for (int p = 0; p < pairs; ++p) {
+    const uint32_t* b = panel + p * kBf16Rows;
+    const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_load_si512(b));
+    const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_load_si512(b + 16));
+    const __m512bh b2 = reinterpret_cast<__m512bh>(_mm512_load_si512(b + 32));
+    const __m512bh b3 = reinterpret_cast<__m512bh>(_mm512_load_si512(b + 48));
+    for (int t = 0; t < T; ++t) {
+      const __m512bh a = reinterpret_cast<__m512bh>(
+          _mm512_broadcastd_epi32(_mm_loadu_si32(x + static_cast<std::size_t>(t) * x_stride + 2 * p)));
+      acc[t][0] = _mm512_dpbf16_ps(acc[t][0], a, b0);
+      acc[t][1] = _mm512_dpbf16_ps(acc[t][1], a, b1);
+      acc[t][2] = _mm512_dpbf16_ps(acc[t][2], a, b2);
+      acc[t][3] = _mm512_dpbf16_ps(acc[t][3], a, b3);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int j = 0; j < 4; ++j)
+      _mm512_mask_storeu_ps(y + static_cast<std::size_t>(t) * y_stride + 16 * j, mask[j], acc[t][j]);
+  }
+}
+
+template <int T>
+inline void bf16_tiles(const uint32_t* panel, int pairs, const uint16_t* x, int x_stride, int m, float* y,
+                       int y_stride, int rows, bool accumulate) {
+  int t = 0;
+  for (; t + T <= m; t += T)
+    bf16_tile<T>(panel, pairs, x + static_cast<std::size_t>(t) * x_stride, x_stride,
+                 y + static_cast<std::size_t>(t) * y_stride, y_stride, rows, accumulate);
+  if constexpr (T > 1) {
+    if (t < m)
+      bf16_tiles<T - 1>(panel, pairs, x + static_cast<std::size_t>(t) * x_stride, x_stride, m - t,
+                        y + static_cast<std::size_t>(t) * y_stride, y_stride, rows, accumulate);
+  }
+}
+
+template <class Row>
+void matmul_bf16_rows(const WeightMatrix& w, const Bf16Input& x, float* y, int y_stride, int row_begin,
+                      int row_end) {
+  alignas(64) static thread_local uint32_t panel[kBf16BlockK / 2 * kBf16Rows];
+  for (int r0 = row_begin; r0 < row_end; r0 += kBf16Rows) {
+    const int rows = imin(kBf16Rows, row_end - r0);
+    for (int k0 = 0; k0 < w.cols; k0 += kBf16BlockK) {
+      const int kn = imin(kBf16BlockK, w.cols - k0);
+      pack_bf16_panel<Row>(w, r0, rows, k0, kn, panel);
+      bf16_tiles<6>(panel, (kn + 1) / 2, x.x + k0, x.stride, x.m, y + r0, y_stride, rows, k0 > 0);
+    }
+  }
+}
+
+void matmul_bf16(const WeightMatrix& w, const Bf16Input& x, float* y, int y_stride, int row_begin,
+                 int row_end) {
+  if (w.format == WeightFormat::Int8) return matmul_bf16_rows<Int8Row>(w, x, y, y_stride, row_begin, row_end);
+  if (w.format == WeightFormat::Int4) return matmul_bf16_rows<Int4Row>(w, x, y, y_stride, row_begin, row_end);
+  switch (w.dtype) {
+    case DType::BF16:
+      return matmul_bf16_rows<DenseRow<DType::BF16>>(w, x, y, y_stride, row_begin, row_end);
+    case DType::F16:
+      return matmul_bf16_rows<DenseRow<DType::F16>>(w, x, y, y_stride, row_begin, row_end);
+    case DType::F32:
+      return matmul_bf16_rows<DenseRow<DType::F32>>(w, x, y, y_stride, row_begin, row_end);
+    case DType::I8:
+    case DType::I32:
+      return;  // never dense weights (checkpoint.cpp)
+  }
+}
+
+// Peak vdpbf16ps throughput: 32 multiply-adds (64 FLOP) per instruction, twelve independent chains.
+double fma_flops_bf16(long iterations) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi16(0x3f80));  // 1.0
+  const __m512bh b = reinterpret_cast<__m512bh>(_mm512_set1_epi16(0x3a83));  // ~0.001
+  for (long it = 0; it < iterations; ++it) {
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  volatile float sink = _mm512_reduce_add_ps(sum);
+  (void)sink;
+  return 2.0 * 32 * 12 * static_cast<double>(iterations);
+}
+
+const Kernels kAvx512Bf16{"avx512_bf16", &matmul, &quantize_input, &matmul_quantized, &matmul_bf16, &dot,
+                          &axpy,         &dot_i8, &axpy_i8,        &fma_flops_bf16,   &read_bytes};
+
+}  // namespace
+
+const Kernels& avx512_bf16_kernel_table() {
+  return kAvx512Bf16;
+}
+
+}  // namespace agentrt::engine::cpu
