@@ -1,7 +1,5 @@
 #include "engine/checkpoint.h"
 
-#include <cmath>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -137,13 +135,16 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::filesystem::path& dir, c
     }
   }
   const int64_t h = c.hidden_size, ff = c.intermediate_size, v = c.vocab_size;
-  const auto take = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+  const auto lookup = [&](const std::string& name) -> const TensorView& {
     const auto it = found.find(name);
     if (it == found.end()) {
       if (index.empty()) throw CheckpointError(single.string() + ": missing tensor '" + name + "'");
       throw CheckpointError(index_path.string() + ": missing tensor '" + name + "' (not in the weight_map)");
     }
-    const TensorView& view = *it->second;
+    return *it->second;
+  };
+  const auto take = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+    const TensorView& view = lookup(name);
     if (view.shape != shape) {
       throw CheckpointError(dir.string() + "/" + view.file + ": tensor '" + name + "' has shape " +
                             format_shape(view.shape) + ", expected " + format_shape(shape) +
@@ -163,64 +164,16 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::filesystem::path& dir, c
     }
     return take(name, std::move(shape));
   };
-  const auto require_dtype = [&](const TensorView& view, std::initializer_list<DType> allowed) {
-    std::string names;
-    for (const DType d : allowed) {
-      if (view.dtype == d) return;
-      names += (names.empty() ? "" : " or ") + std::string(dtype_name(d));
-    }
-    throw CheckpointError(where(view) + " is " + std::string(dtype_name(view.dtype)) + "; expected " + names);
-  };
-  // Every scale finite and not negative, so that a corrupt scale is named here and not found in the logits.
-  const auto check_scales = [&](const TensorView& view, int64_t per_row) {
-    const int64_t n = view.numel();
-    for (int64_t i = 0; i < n; ++i) {
-      float value = 0.0f;
-      if (view.dtype == DType::F32) {
-        std::memcpy(&value, static_cast<const char*>(view.data) + 4 * i, 4);
-      } else {
-        uint16_t half = 0;
-        std::memcpy(&half, static_cast<const char*>(view.data) + 2 * i, 2);
-        value = view.dtype == DType::F16 ? f16_to_f32(half) : bf16_to_f32(half);
-      }
-      if (!std::isfinite(value) || value < 0.0f) {
-        throw CheckpointError(where(view) + " holds the scale " + std::to_string(value) + " at [" +
-                              std::to_string(i / per_row) + ", " + std::to_string(i % per_row) +
-                              "]; scales must be finite and not negative");
-      }
-    }
-  };
   // A linear layer [out, in]: dense, or its quantized tensors (and a dense view without data).
   const auto take_linear = [&](const std::string& base, int64_t out, int64_t in,
                                QuantizedLinear& q) -> TensorView {
-    const QuantMethod method = c.quantization.method;
-    if (method == QuantMethod::None) return take_dense(base + ".weight", {out, in});
+    if (c.quantization.method == QuantMethod::None) return take_dense(base + ".weight", {out, in});
     TensorView dense;
     dense.name = base + ".weight";
     dense.dtype = DType::BF16;
     dense.shape = {out, in};
-    if (method == QuantMethod::Awq) {
-      const int64_t group = c.quantization.group_size;
-      if (out % 8 != 0 || in % group != 0) {
-        throw CheckpointError(dir.string() + ": tensor '" + base + ".qweight' would be [" +
-                              std::to_string(in) + ", " + std::to_string(out) + " / 8] with groups of " +
-                              std::to_string(group) +
-                              ": out_features must be a multiple of 8 and in_features of the group size");
-      }
-      q.qweight = take(base + ".qweight", {in, out / 8});
-      require_dtype(q.qweight, {DType::I32});
-      q.qzeros = take(base + ".qzeros", {in / group, out / 8});
-      require_dtype(q.qzeros, {DType::I32});
-      q.scales = take(base + ".scales", {in / group, out});
-      require_dtype(q.scales, {DType::F16});
-      check_scales(q.scales, out);
-    } else {
-      q.qweight = take(base + ".qweight", {out, in});
-      require_dtype(q.qweight, {DType::I8});
-      q.scales = take(base + ".scales", {out});
-      require_dtype(q.scales, {DType::F32, DType::F16});
-      check_scales(q.scales, out);
-    }
+    q = take_quantized_linear(c.quantization, base, out, in, lookup, dir.string());
+    ckpt->weight_bytes_ += q.qweight.bytes + q.qzeros.bytes + q.scales.bytes;
     return dense;
   };
   ModelWeights& w = ckpt->weights_;

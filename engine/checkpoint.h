@@ -11,17 +11,10 @@
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/quantized_tensors.h"
 #include "engine/safetensors.h"
 
 namespace agentrt::engine {
-
-// A linear layer stored quantized (config.json quantization_config, config.h):
-//   AWQ int4: qweight I32 [in, out / 8], qzeros I32 [in / 128, out / 8], scales F16 [in / 128, out];
-//   agentrt_int8: qweight I8 [out, in], scales F32 or F16 [out]; qzeros absent.
-struct QuantizedLinear {
-  TensorView qweight, qzeros, scales;
-  bool present() const { return qweight.data != nullptr; }
-};
 
 // In a quantized checkpoint the dense views of the linear layers keep their name ("...wqkv.weight"), logical
 // shape [out, in] and no data; their `quantized` counterparts hold the tensors.

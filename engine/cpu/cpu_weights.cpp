@@ -33,6 +33,42 @@ WeightMatrix dense_matrix(const TensorView& t) {
   return w;
 }
 
+std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, QuantMethod method, int rows,
+                                                  int cols, ThreadPool& pool) {
+  if (method == QuantMethod::Awq) {
+    auto matrix = std::make_unique<QuantizedMatrix>(WeightFormat::Int4, rows, cols);
+    QuantizedMatrix& m = *matrix;
+    const int groups = m.view().groups();
+    // Eight output rows share each packed int32: unpack them together.
+    const auto* qweight = static_cast<const int32_t*>(q.qweight.data);
+    const auto* qzeros = static_cast<const int32_t*>(q.qzeros.data);
+    const auto* scales = static_cast<const uint16_t*>(q.scales.data);
+    pool.run(rows / 8, [&](int c, int) {
+      std::vector<uint8_t> qs(static_cast<std::size_t>(8) * cols),
+          zeros(static_cast<std::size_t>(8) * groups);
+      std::vector<uint16_t> half(static_cast<std::size_t>(8) * groups);
+      std::vector<float> s(groups);
+      unpack_awq_rows(qweight, qzeros, scales, rows, cols, c, qs.data(), zeros.data(), half.data());
+      for (int j = 0; j < 8; ++j) {
+        for (int g = 0; g < groups; ++g) s[g] = f16_to_f32(half[static_cast<std::size_t>(j) * groups + g]);
+        m.set_int4_row(8 * c + j, qs.data() + static_cast<std::size_t>(j) * cols,
+                       zeros.data() + static_cast<std::size_t>(j) * groups, s.data());
+      }
+    });
+    return matrix;
+  }
+  auto matrix = std::make_unique<QuantizedMatrix>(WeightFormat::Int8, rows, cols);
+  QuantizedMatrix& m = *matrix;
+  const auto* qweight = static_cast<const int8_t*>(q.qweight.data);
+  pool.run(rows, [&](int r, int) {
+    const float scale = q.scales.dtype == DType::F32
+                            ? static_cast<const float*>(q.scales.data)[r]
+                            : f16_to_f32(static_cast<const uint16_t*>(q.scales.data)[r]);
+    m.set_int8_row(r, qweight + static_cast<std::size_t>(r) * cols, scale);
+  });
+  return matrix;
+}
+
 CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& options, ThreadPool& pool)
     : progress_(options.progress) {
   const ModelWeights& w = checkpoint.weights();
@@ -89,40 +125,14 @@ WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear&
     throw std::invalid_argument("--weights int4: tensor '" + dense.name + "' has " + std::to_string(cols) +
                                 " inputs, not a multiple of the group size " + std::to_string(kQuantGroup));
   }
-  auto matrix = std::make_unique<QuantizedMatrix>(format, rows, cols);
-  QuantizedMatrix& m = *matrix;
-  const int groups = m.view().groups();
-  if (method == QuantMethod::Awq && q.present()) {
-    // Eight output rows share each packed int32: unpack them together.
-    const auto* qweight = static_cast<const int32_t*>(q.qweight.data);
-    const auto* qzeros = static_cast<const int32_t*>(q.qzeros.data);
-    const auto* scales = static_cast<const uint16_t*>(q.scales.data);
-    pool.run(rows / 8, [&](int c, int) {
-      std::vector<uint8_t> qs(static_cast<std::size_t>(8) * cols),
-          zeros(static_cast<std::size_t>(8) * groups);
-      std::vector<uint16_t> half(static_cast<std::size_t>(8) * groups);
-      std::vector<float> s(groups);
-      unpack_awq_rows(qweight, qzeros, scales, rows, cols, c, qs.data(), zeros.data(), half.data());
-      for (int j = 0; j < 8; ++j) {
-        for (int g = 0; g < groups; ++g) s[g] = f16_to_f32(half[static_cast<std::size_t>(j) * groups + g]);
-        m.set_int4_row(8 * c + j, qs.data() + static_cast<std::size_t>(j) * cols,
-                       zeros.data() + static_cast<std::size_t>(j) * groups, s.data());
-      }
-    });
-    MappedFile::release(q.qweight.data, q.qweight.bytes);
-  } else if (method == QuantMethod::Int8 && q.present()) {
-    const auto* qweight = static_cast<const int8_t*>(q.qweight.data);
-    pool.run(rows, [&](int r, int) {
-      float scale = 0.0f;
-      if (q.scales.dtype == DType::F32) {
-        scale = static_cast<const float*>(q.scales.data)[r];
-      } else {
-        scale = f16_to_f32(static_cast<const uint16_t*>(q.scales.data)[r]);
-      }
-      m.set_int8_row(r, qweight + static_cast<std::size_t>(r) * cols, scale);
-    });
+  std::unique_ptr<QuantizedMatrix> matrix;
+  if (q.present()) {
+    matrix = repack_quantized(q, method, rows, cols, pool);
     MappedFile::release(q.qweight.data, q.qweight.bytes);
   } else {
+    matrix = std::make_unique<QuantizedMatrix>(format, rows, cols);
+    QuantizedMatrix& m = *matrix;
+    const int groups = m.view().groups();
     // Round to nearest from the dense weights, a block of rows per task.
     const WeightMatrix source = dense_matrix(dense);
     constexpr int kBlock = 16;

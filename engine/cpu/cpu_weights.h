@@ -64,4 +64,9 @@ class CpuWeights {
 // A dense tensor as a WeightMatrix (2-D: [rows, cols]; 1-D: one row).
 WeightMatrix dense_matrix(const TensorView& t);
 
+// A quantized checkpoint's linear layer [rows, cols] (tensors checked by take_quantized_linear) in the
+// kernels' layout: AWQ int4 unpacked exactly as published, agentrt_int8 biased.
+std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, QuantMethod method, int rows,
+                                                  int cols, ThreadPool& pool);
+
 }  // namespace agentrt::engine::cpu
