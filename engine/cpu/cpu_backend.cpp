@@ -55,7 +55,7 @@ class CpuBackend::Cache : public KvCache {
     if (positions <= capacity_) return;
     const int grown = std::max(positions, std::max(64, capacity_ * 2));
     for (auto* store : {&k_, &v_}) {
-      for (auto& layer : *store) layer.resize(grown, capacity_);
+      for (auto& layer : *store) layer.reserve(grown);
     }
     capacity_ = grown;
   }
@@ -81,8 +81,8 @@ class CpuBackend::BlockStore : public KvBlockStore {
         k_(format, kv_heads, head_dim),
         v_(format, kv_heads, head_dim) {
     const std::size_t rows = static_cast<std::size_t>(blocks) * layers * block_tokens;
-    k_.resize(rows, 0);
-    v_.resize(rows, 0);
+    k_.reserve(rows);
+    v_.reserve(rows);
   }
   std::size_t block_bytes() const override {
     return (k_.row_bytes() + v_.row_bytes()) * static_cast<std::size_t>(layers_) * block_tokens();

@@ -135,13 +135,14 @@ WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear&
     const int groups = m.view().groups();
     // Round to nearest from the dense weights, a block of rows per task.
     const WeightMatrix source = dense_matrix(dense);
-    constexpr int kBlock = 16;
+    constexpr int kBlock = 64;
     pool.run((rows + kBlock - 1) / kBlock, [&](int task, int) {
       std::vector<float> row(cols);
       std::vector<int8_t> q8(cols);
       std::vector<uint8_t> q4(cols), zeros(groups);
       std::vector<float> scales(groups);
-      for (int r = task * kBlock; r < std::min(rows, (task + 1) * kBlock); ++r) {
+      const int first = task * kBlock, last = std::min(rows, (task + 1) * kBlock);
+      for (int r = first; r < last; ++r) {
         convert_row(source, r, row.data());
         if (format == WeightFormat::Int8) {
           m.set_int8_row(r, q8.data(), quantize_int8_row(row, q8));
@@ -153,6 +154,11 @@ WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear&
           m.set_int4_row(r, q4.data(), zeros.data(), scales.data());
         }
       }
+      // The rows just read are not needed again: let them go now, so the peak stays near the quantized size
+      // (an output head of 380 MB in bf16 would otherwise stay resident until the whole tensor is done).
+      const std::size_t row_bytes = static_cast<std::size_t>(cols) * dtype_size(dense.dtype);
+      MappedFile::release(static_cast<const char*>(dense.data) + first * row_bytes,
+                          (last - first) * row_bytes);
     });
     MappedFile::release(dense.data, dense.bytes);
   }

@@ -22,8 +22,9 @@ namespace agentrt::engine::cpu {
 //     w[r, k] = q * scales[r]. row_stride is cols rounded up to kQuantGroup; the padding holds 128 (q = 0).
 //   Int4 (W4A16, groups of kQuantGroup inputs with a zero point): data uint8 [rows, cols / kQuantGroup, 64]:
 //     byte j of group g holds q[128 g + j] in its low nibble and q[128 g + 64 + j] in its high nibble;
-//     w[r, k] = (q - z) * s = q * scales[r, g] - zero_scales[r, g] with zero_scales = z * s; cols must be a
-//     multiple of kQuantGroup.
+//     w[r, k] = (q - z) * s, computed as q * s - z * s, with s = group_scales[r, g] (fp16, as AWQ stores
+//     them) and z = group_zeros[r, g] in [0, 15]: 4.19 bits per weight in all. cols must be a multiple of
+//     kQuantGroup.
 enum class WeightFormat { Dense, Int8, Int4 };
 
 inline constexpr int kQuantGroup = 128;
@@ -34,9 +35,10 @@ struct WeightMatrix {
   int rows = 0;
   int cols = 0;
   WeightFormat format = WeightFormat::Dense;
-  const float* scales = nullptr;       // Int8 [rows]; Int4 [rows, cols / kQuantGroup]
-  const float* zero_scales = nullptr;  // Int4 [rows, cols / kQuantGroup]
-  int row_stride = 0;                  // Int8: bytes per row (a multiple of kQuantGroup)
+  const float* scales = nullptr;           // Int8 [rows]
+  const uint16_t* group_scales = nullptr;  // Int4 fp16 [rows, cols / kQuantGroup]
+  const uint8_t* group_zeros = nullptr;    // Int4 [rows, cols / kQuantGroup]
+  int row_stride = 0;                      // Int8: bytes per row (a multiple of kQuantGroup)
 
   int groups() const { return (cols + kQuantGroup - 1) / kQuantGroup; }
   // Bytes a product reads from this matrix.

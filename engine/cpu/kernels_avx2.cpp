@@ -61,13 +61,13 @@ struct Int8Row {
 
 struct Int4Row {
   const uint8_t* row;
-  const float* scales;
-  const float* zero_scales;
+  const uint16_t* scales;
+  const uint8_t* zeros;
   static Int4Row at(const WeightMatrix& w, int r) {
     const int groups = w.groups();
     return {static_cast<const uint8_t*>(w.data) + static_cast<std::size_t>(r) * groups * (kQuantGroup / 2),
-            w.scales + static_cast<std::size_t>(r) * groups,
-            w.zero_scales + static_cast<std::size_t>(r) * groups};
+            w.group_scales + static_cast<std::size_t>(r) * groups,
+            w.group_zeros + static_cast<std::size_t>(r) * groups};
   }
   __m256 load8(int k) const {
     const int g = k / kQuantGroup, j = k % kQuantGroup;
@@ -76,13 +76,16 @@ struct Int4Row {
         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + g * (kQuantGroup / 2) + (high ? j - 64 : j)));
     __m256i q = _mm256_cvtepu8_epi32(bytes);
     q = high ? _mm256_srli_epi32(q, 4) : _mm256_and_si256(q, _mm256_set1_epi32(15));
-    return _mm256_fmsub_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(scales[g]), _mm256_set1_ps(zero_scales[g]));
+    const float s = _cvtsh_ss(scales[g]);
+    return _mm256_fmsub_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(s),
+                           _mm256_set1_ps(static_cast<float>(zeros[g]) * s));
   }
   float load1(int k) const {
     const int g = k / kQuantGroup, j = k % kQuantGroup;
     const uint8_t b = row[g * (kQuantGroup / 2) + (j % (kQuantGroup / 2))];
     const int q = j >= kQuantGroup / 2 ? b >> 4 : b & 15;
-    return static_cast<float>(q) * scales[g] - zero_scales[g];
+    const float s = _cvtsh_ss(scales[g]);
+    return static_cast<float>(q) * s - static_cast<float>(zeros[g]) * s;
   }
 };
 
@@ -316,8 +319,8 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedInput& x, float* y, 
       }
       const uint8_t* row =
           static_cast<const uint8_t*>(w.data) + static_cast<std::size_t>(r) * groups * (kQuantGroup / 2);
-      const float* s = w.scales + static_cast<std::size_t>(r) * groups;
-      const float* zs = w.zero_scales + static_cast<std::size_t>(r) * groups;
+      const uint16_t* s16 = w.group_scales + static_cast<std::size_t>(r) * groups;
+      const uint8_t* z = w.group_zeros + static_cast<std::size_t>(r) * groups;
       for (int g = 0; g < groups; ++g) {
         const uint8_t* bytes = row + g * (kQuantGroup / 2);
         const int8_t* xg = xq + g * kQuantGroup;
@@ -329,8 +332,9 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedInput& x, float* y, 
           acc = dot_u8s8(acc, lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xg + 32 * h)));
           acc = dot_u8s8(acc, hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xg + 64 + 32 * h)));
         }
-        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(s[g] * sx[g]), facc);
-        tail += zs[g] * sumx[g];
+        const float s = _cvtsh_ss(s16[g]);
+        facc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(s * sx[g]), facc);
+        tail += static_cast<float>(z[g]) * s * sumx[g];
       }
       y[static_cast<std::size_t>(t) * y_stride + r] = hsum(facc) - tail;
     }

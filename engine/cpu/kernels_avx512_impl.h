@@ -91,13 +91,13 @@ struct Int8Row {
 
 struct Int4Row {
   const uint8_t* row;
-  const float* scales;
-  const float* zero_scales;
+  const uint16_t* scales;
+  const uint8_t* zeros;
   static Int4Row at(const WeightMatrix& w, int r) {
     const int groups = w.groups();
     return {static_cast<const uint8_t*>(w.data) + static_cast<std::size_t>(r) * groups * (kQuantGroup / 2),
-            w.scales + static_cast<std::size_t>(r) * groups,
-            w.zero_scales + static_cast<std::size_t>(r) * groups};
+            w.group_scales + static_cast<std::size_t>(r) * groups,
+            w.group_zeros + static_cast<std::size_t>(r) * groups};
   }
   __m512 load16(int k) const {
     const int g = k / kQuantGroup, j = k % kQuantGroup;
@@ -106,7 +106,9 @@ struct Int4Row {
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g * (kQuantGroup / 2) + (high ? j - 64 : j)));
     __m512i q = _mm512_cvtepu8_epi32(bytes);
     q = high ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, _mm512_set1_epi32(15));
-    return _mm512_fmsub_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(scales[g]), _mm512_set1_ps(zero_scales[g]));
+    const float s = _cvtsh_ss(scales[g]);
+    return _mm512_fmsub_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(s),
+                           _mm512_set1_ps(static_cast<float>(zeros[g]) * s));
   }
   __m512 load_tail(int, int) const { return _mm512_setzero_ps(); }  // never called: cols % 128 == 0
 };
@@ -397,8 +399,8 @@ inline void int4_row(const WeightMatrix& w, int r, const QuantizedInput& x, int 
   const int groups = x.groups;
   const uint8_t* row =
       static_cast<const uint8_t*>(w.data) + static_cast<std::size_t>(r) * groups * (kQuantGroup / 2);
-  const float* s = w.scales + static_cast<std::size_t>(r) * groups;
-  const float* zs = w.zero_scales + static_cast<std::size_t>(r) * groups;
+  const uint16_t* s16 = w.group_scales + static_cast<std::size_t>(r) * groups;
+  const uint8_t* zeros = w.group_zeros + static_cast<std::size_t>(r) * groups;
   const __m512i low4 = _mm512_set1_epi8(15);
   __m512 facc[T], zacc[T];
   for (int t = 0; t < T; ++t) facc[t] = _mm512_setzero_ps(), zacc[t] = _mm512_setzero_ps();
@@ -406,7 +408,7 @@ inline void int4_row(const WeightMatrix& w, int r, const QuantizedInput& x, int 
     const __m512i packed = _mm512_loadu_si512(row + g * (kQuantGroup / 2));
     const __m512i lo = _mm512_and_si512(packed, low4);
     const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low4);
-    const __m512 sg = _mm512_set1_ps(s[g]);
+    const __m512 sg = _mm512_set1_ps(_cvtsh_ss(s16[g]));
     for (int t = 0; t < T; ++t) {
       const int8_t* xq = x.q + static_cast<std::size_t>(t0 + t) * x.stride + g * kQuantGroup;
       __m512i acc = dot_u8s8(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xq));
@@ -415,17 +417,18 @@ inline void int4_row(const WeightMatrix& w, int r, const QuantizedInput& x, int 
       facc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_mul_ps(sg, xs), facc[t]);
     }
   }
-  // The zero-point term: sum_g zs[g] * sum[g], sixteen groups at a time.
-  for (int t = 0; t < T; ++t) {
-    const float* sum = x.sum + static_cast<std::size_t>(t0 + t) * groups;
-    int g = 0;
-    for (; g + 16 <= groups; g += 16)
-      zacc[t] = _mm512_fmadd_ps(_mm512_loadu_ps(zs + g), _mm512_loadu_ps(sum + g), zacc[t]);
-    if (g < groups) {
-      const __mmask16 mask = tail_mask(groups - g);
-      zacc[t] =
-          _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, zs + g), _mm512_maskz_loadu_ps(mask, sum + g), zacc[t]);
+  // The zero-point term: sum_g z[g] * s[g] * sum[g], sixteen groups at a time.
+  for (int g = 0; g < groups; g += 16) {
+    const __mmask16 mask = tail_mask(groups - g);
+    const __m512 sv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, s16 + g));
+    const __m512 zs =
+        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, zeros + g))), sv);
+    for (int t = 0; t < T; ++t) {
+      const float* sum = x.sum + static_cast<std::size_t>(t0 + t) * groups;
+      zacc[t] = _mm512_fmadd_ps(zs, _mm512_maskz_loadu_ps(mask, sum + g), zacc[t]);
     }
+  }
+  for (int t = 0; t < T; ++t) {
     y[static_cast<std::size_t>(t0 + t) * y_stride + r] =
         _mm512_reduce_add_ps(facc[t]) - _mm512_reduce_add_ps(zacc[t]);
   }

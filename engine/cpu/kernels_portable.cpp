@@ -119,8 +119,8 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedInput& x, float* y, 
         acc = w.scales[r] * (acc - 128.0f * offset);
       } else {
         const uint8_t* row = data + static_cast<std::size_t>(r) * groups * (kQuantGroup / 2);
-        const float* s = w.scales + static_cast<std::size_t>(r) * groups;
-        const float* zs = w.zero_scales + static_cast<std::size_t>(r) * groups;
+        const uint16_t* s16 = w.group_scales + static_cast<std::size_t>(r) * groups;
+        const uint8_t* z = w.group_zeros + static_cast<std::size_t>(r) * groups;
         float zero = 0.0f;
         for (int g = 0; g < groups; ++g) {
           const uint8_t* bytes = row + g * (kQuantGroup / 2);
@@ -129,8 +129,9 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedInput& x, float* y, 
           for (int j = 0; j < kQuantGroup / 2; ++j) {
             dot += (bytes[j] & 15) * xg[j] + (bytes[j] >> 4) * xg[j + kQuantGroup / 2];
           }
-          acc += s[g] * sx[g] * static_cast<float>(dot);
-          zero += zs[g] * sumx[g];
+          const float s = f16_to_f32(s16[g]);
+          acc += s * sx[g] * static_cast<float>(dot);
+          zero += static_cast<float>(z[g]) * s * sumx[g];
         }
         acc -= zero;
       }
@@ -200,7 +201,7 @@ std::size_t WeightMatrix::bytes() const {
     case WeightFormat::Int8:
       return r * row_stride + r * sizeof(float);
     case WeightFormat::Int4:
-      return r * groups() * (kQuantGroup / 2 + 2 * sizeof(float));
+      return r * groups() * (kQuantGroup / 2 + sizeof(uint16_t) + sizeof(uint8_t));
   }
   return 0;
 }
@@ -217,8 +218,8 @@ void convert_row(const WeightMatrix& w, int row, float* out) {
     const auto* bytes =
         static_cast<const uint8_t*>(w.data) + static_cast<std::size_t>(row) * groups * (kQuantGroup / 2);
     for (int g = 0; g < groups; ++g) {
-      const float s = w.scales[static_cast<std::size_t>(row) * groups + g];
-      const float zs = w.zero_scales[static_cast<std::size_t>(row) * groups + g];
+      const float s = f16_to_f32(w.group_scales[static_cast<std::size_t>(row) * groups + g]);
+      const float zs = static_cast<float>(w.group_zeros[static_cast<std::size_t>(row) * groups + g]) * s;
       for (int j = 0; j < kQuantGroup / 2; ++j) {
         const uint8_t b = bytes[g * (kQuantGroup / 2) + j];
         out[g * kQuantGroup + j] = static_cast<float>(b & 15) * s - zs;

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace agentrt::engine::cpu {
 
@@ -20,13 +19,32 @@ struct KvSpan {
   const float* scale = nullptr;
 };
 
+// Anonymous memory that grows in place or by moving its pages (mremap), never by copying: a cache that
+// doubles does not hold its old and new copies at once. Untouched pages cost no memory.
+class GrowableBuffer {
+ public:
+  GrowableBuffer() = default;
+  ~GrowableBuffer();
+  GrowableBuffer(GrowableBuffer&& other) noexcept;
+  GrowableBuffer& operator=(GrowableBuffer&& other) noexcept;
+  GrowableBuffer(const GrowableBuffer&) = delete;
+  GrowableBuffer& operator=(const GrowableBuffer&) = delete;
+  // At least `bytes` long, keeping the contents; throws std::bad_alloc.
+  void grow(std::size_t bytes);
+  void* data() const { return data_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 class KvRows {
  public:
   KvRows(KvFormat format, int kv_heads, int head_dim)
       : format_(format), heads_(kv_heads), head_dim_(head_dim) {}
-  // Room for `rows` rows, keeping the first `keep` (uninitialised beyond them: a row is read only after it
-  // was written, and untouched pages of a large pool cost no memory).
-  void resize(std::size_t rows, std::size_t keep);
+  // Room for at least `rows` rows, keeping those written (uninitialised beyond them: a row is read only after it
+  // was written).
+  void reserve(std::size_t rows);
   // Writes row `row` from x [kv_heads * head_dim] fp32.
   void store(std::size_t row, const float* x);
   KvSpan at(std::size_t row) const;
@@ -39,9 +57,8 @@ class KvRows {
   int heads_;
   int head_dim_;
   std::size_t rows_ = 0;
-  std::unique_ptr<float[]> f32_;
-  std::unique_ptr<int8_t[]> i8_;
-  std::unique_ptr<float[]> scale_;
+  GrowableBuffer values_;  // fp32 or int8 [rows, kv_heads * head_dim]
+  GrowableBuffer scales_;  // int8 only: fp32 [rows, kv_heads]
 };
 
 }  // namespace agentrt::engine::cpu

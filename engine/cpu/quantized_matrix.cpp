@@ -58,12 +58,13 @@ QuantizedMatrix::QuantizedMatrix(WeightFormat format, int rows, int cols) {
                                   std::to_string(kQuantGroup) + ", got " + std::to_string(cols));
     }
     data_ = PageBuffer(static_cast<std::size_t>(rows) * groups * (kQuantGroup / 2));
-    scales_.assign(static_cast<std::size_t>(rows) * groups, 0.0f);
-    zero_scales_.assign(scales_.size(), 0.0f);
-    view_.zero_scales = zero_scales_.data();
+    group_scales_.assign(static_cast<std::size_t>(rows) * groups, 0);
+    group_zeros_.assign(group_scales_.size(), 0);
+    view_.group_scales = group_scales_.data();
+    view_.group_zeros = group_zeros_.data();
   }
   view_.data = data_.data();
-  view_.scales = scales_.data();
+  if (format == WeightFormat::Int8) view_.scales = scales_.data();
 }
 
 void QuantizedMatrix::set_int8_row(int row, const int8_t* q, float scale) {
@@ -82,8 +83,8 @@ void QuantizedMatrix::set_int4_row(int row, const uint8_t* q, const uint8_t* zer
       bytes[j] = static_cast<uint8_t>((qg[j] & 15) | ((qg[j + kQuantGroup / 2] & 15) << 4));
     }
     const std::size_t at = static_cast<std::size_t>(row) * groups + g;
-    scales_[at] = scales[g];
-    zero_scales_[at] = static_cast<float>(zeros[g]) * scales[g];
+    group_scales_[at] = f32_to_f16(scales[g]);
+    group_zeros_[at] = static_cast<uint8_t>(zeros[g] & 15);
   }
 }
 

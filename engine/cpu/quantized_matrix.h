@@ -37,7 +37,7 @@ class QuantizedMatrix {
 
   // Int8: q [cols] in [-128, 127] and the row's scale.
   void set_int8_row(int row, const int8_t* q, float scale);
-  // Int4: q [cols] in [0, 15], per group zero in [0, 15] and scale [groups].
+  // Int4: q [cols] in [0, 15], per group zero in [0, 15] and scale [groups] (rounded to fp16).
   void set_int4_row(int row, const uint8_t* q, const uint8_t* zeros, const float* scales);
 
   const WeightMatrix& view() const { return view_; }
@@ -46,7 +46,9 @@ class QuantizedMatrix {
 
  private:
   PageBuffer data_;
-  std::vector<float> scales_, zero_scales_;
+  std::vector<float> scales_;           // Int8 [rows]
+  std::vector<uint16_t> group_scales_;  // Int4 fp16 [rows, groups]
+  std::vector<uint8_t> group_zeros_;    // Int4 [rows, groups]
   WeightMatrix view_;
 };
 

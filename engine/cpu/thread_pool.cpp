@@ -7,8 +7,10 @@
 namespace agentrt::engine::cpu {
 namespace {
 
-// About 50 to 100 microseconds of polling before a thread sleeps (llama.cpp polls too, by default).
-constexpr int kSpins = 20000;
+// About 30 to 40 microseconds of polling before a thread sleeps (PAUSE takes ~64 cycles on Zen 4): long
+// enough to span the serial steps between two loops of a decode step, short enough not to steal a shared core
+// from a thread with work for long (llama.cpp polls too, by default).
+constexpr int kSpins = 2000;
 
 inline void relax() {
 #if defined(__x86_64__)

@@ -37,7 +37,7 @@ class ThreadPool {
   const std::function<void(int, int)>* job_ = nullptr;
   int tasks_ = 0;
   std::atomic<int> next_{0};
-  std::atomic<int> busy_{0};           // workers still in the current loop
+  std::atomic<int> busy_{0};             // workers still in the current loop
   std::atomic<uint64_t> generation_{0};  // changed (under mutex_) when a loop starts
   std::atomic<bool> stop_{false};
   std::exception_ptr error_;

@@ -42,7 +42,7 @@ std::vector<int32_t> random_prompt(int n, uint32_t seed, int vocab) {
 
 TEST(KvRows, Int8RowsRoundTripWithinHalfAStep) {
   cpu::KvRows rows(cpu::KvFormat::Int8, 2, 64);
-  rows.resize(3, 0);
+  rows.reserve(3);
   std::vector<float> x(128);
   for (int i = 0; i < 128; ++i) x[i] = std::sin(0.37f * i) * (i < 64 ? 3.0f : 0.01f);
   rows.store(2, x.data());
