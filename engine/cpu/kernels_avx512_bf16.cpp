@@ -13,24 +13,67 @@ namespace {
 constexpr int kBf16Rows = 64;
 constexpr int kBf16BlockK = 512;
 
+// 32 values of a row from k (n <= 32 of them; zero past n) as 16 bf16 pairs. Dense bf16 rows are loaded as
+// they are; other formats are converted to fp32 and rounded.
+template <class Row>
+inline __m512i bf16_pairs(const Row& row, int k, int n) {
+  if constexpr (__is_same(Row, DenseRow<DType::BF16>)) {
+    const unsigned char* at = row.row + 2 * static_cast<std::size_t>(k);
+    if (n >= 32) return _mm512_loadu_si512(at);
+    return _mm512_maskz_loadu_epi16(static_cast<__mmask32>((1ull << n) - 1), at);
+  } else {
+    const __m512 a = n >= 16 ? row.load16(k) : row.load_tail(k, n);
+    const __m512 b =
+        n >= 32 ? row.load16(k + 16) : (n > 16 ? row.load_tail(k + 16, n - 16) : _mm512_setzero_ps());
+    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
+  }
+}
+
+// r[i] (row i's 16 dwords) becomes column i: a 16 x 16 transpose of 32-bit elements.
+inline void transpose16(__m512i (&r)[16]) {
+  __m512i t[16], u[16], v[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      v[8 * i + j] = _mm512_shuffle_i32x4(u[8 * i + j], u[8 * i + 4 + j], 0x88);
+      v[8 * i + 4 + j] = _mm512_shuffle_i32x4(u[8 * i + j], u[8 * i + 4 + j], 0xdd);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0x88);
+    r[j + 8] = _mm512_shuffle_i32x4(v[j], v[8 + j], 0xdd);
+  }
+}
+
+// 16 rows x 32 columns at a time: each row's 16 pairs in a register, transposed into 16 pair-rows of the
+// panel.
 template <class Row>
 inline void pack_bf16_panel(const WeightMatrix& w, int r0, int rows, int k0, int kn, uint32_t* panel) {
-  const int pairs = (kn + 1) / 2;
-  alignas(64) uint32_t chunk[16];
-  for (int r = 0; r < kBf16Rows; ++r) {
-    if (r >= rows) {
-      for (int p = 0; p < pairs; ++p) panel[p * kBf16Rows + r] = 0;
-      continue;
+  for (int group = 0; group < kBf16Rows / 16; ++group) {
+    Row readers[16];
+    for (int i = 0; i < 16; ++i) {
+      const int r = group * 16 + i;
+      if (r < rows) readers[i] = Row::at(w, r0 + r);
     }
-    const Row row = Row::at(w, r0 + r);
     for (int k = 0; k < kn; k += 32) {
-      const int left = kn - k;
-      const __m512 a = left >= 16 ? row.load16(k0 + k) : row.load_tail(k0 + k, left);
-      const __m512 b = left >= 32 ? row.load16(k0 + k + 16)
-                                  : (left > 16 ? row.load_tail(k0 + k + 16, left - 16) : _mm512_setzero_ps());
-      _mm512_store_si512(chunk, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a)));
-      const int n = imin(16, (left + 1) / 2);
-      for (int i = 0; i < n; ++i) panel[(k / 2 + i) * kBf16Rows + r] = chunk[i];
+      const int n = imin(32, kn - k);
+      __m512i block[16];
+      for (int i = 0; i < 16; ++i) {
+        block[i] = group * 16 + i < rows ? bf16_pairs(readers[i], k0 + k, n) : _mm512_setzero_si512();
+      }
+      transpose16(block);
+      const int pairs = (n + 1) / 2;
+      for (int p = 0; p < pairs; ++p)
+        _mm512_store_si512(panel + (k / 2 + p) * kBf16Rows + group * 16, block[p]);
     }
   }
 }
