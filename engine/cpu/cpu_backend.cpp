@@ -289,12 +289,13 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
       // arithmetic of the block table is paid once per run, not per position.
       for (int j = 0; j <= row.position;) {
         const KvRun run = run_at(row, l, j, row.position + 1);
+        if (run.k.f32 != nullptr) {
+          kernels_->scores(qh, run.k.f32 + kv * d, kv_dim, run.count, d, scores + j);
+        } else {
+          kernels_->scores_i8(qh, run.k.i8 + kv * d, kv_dim, run.k.scale + kv, nkv, run.count, d, scores + j);
+        }
         for (int i = 0; i < run.count; ++i) {
-          const std::size_t at = static_cast<std::size_t>(i) * kv_dim + kv * d;
-          const float s = run.k.f32 != nullptr
-                              ? kernels_->dot(qh, run.k.f32 + at, d)
-                              : kernels_->dot_i8(qh, run.k.i8 + at, d) * run.k.scale[i * nkv + kv];
-          scores[j + i] = s * scale;
+          scores[j + i] *= scale;
           max_score = std::max(max_score, scores[j + i]);
         }
         j += run.count;
@@ -306,16 +307,14 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
       }
       float* out = &attn[(static_cast<std::size_t>(t) * nh + head) * d];
       std::fill_n(out, d, 0.0f);
+      const float inv_sum = 1.0f / sum;
+      for (int j = 0; j <= row.position; ++j) scores[j] *= inv_sum;
       for (int j = 0; j <= row.position;) {
         const KvRun run = run_at(row, l, j, row.position + 1);
-        for (int i = 0; i < run.count; ++i) {
-          const std::size_t at = static_cast<std::size_t>(i) * kv_dim + kv * d;
-          const float p = scores[j + i] / sum;
-          if (run.v.f32 != nullptr) {
-            kernels_->axpy(p, run.v.f32 + at, out, d);
-          } else {
-            kernels_->axpy_i8(p * run.v.scale[i * nkv + kv], run.v.i8 + at, out, d);
-          }
+        if (run.v.f32 != nullptr) {
+          kernels_->mix(scores + j, run.v.f32 + kv * d, kv_dim, run.count, d, out);
+        } else {
+          kernels_->mix_i8(scores + j, run.v.i8 + kv * d, kv_dim, run.v.scale + kv, nkv, run.count, d, out);
         }
         j += run.count;
       }

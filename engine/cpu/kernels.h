@@ -89,6 +89,15 @@ struct Kernels {
   // The same against int8 vectors (the int8 KV cache; the caller applies the scale).
   float (*dot_i8)(const float* a, const int8_t* b, int n);
   void (*axpy_i8)(float a, const int8_t* x, float* y, int n);
+  // Attention over one head of `count` positions whose vectors [d] lie `stride` elements apart:
+  // scores: out[i] = q . k_i; mix: out[0:d] += sum_i p[i] * v_i. The int8 forms multiply each position by its
+  // scale, scale[i * scale_stride].
+  void (*scores)(const float* q, const float* k, std::size_t stride, int count, int d, float* out);
+  void (*mix)(const float* p, const float* v, std::size_t stride, int count, int d, float* out);
+  void (*scores_i8)(const float* q, const int8_t* k, std::size_t stride, const float* scale,
+                    std::size_t scale_stride, int count, int d, float* out);
+  void (*mix_i8)(const float* p, const int8_t* v, std::size_t stride, const float* scale,
+                 std::size_t scale_stride, int count, int d, float* out);
   // Runs `iterations` rounds of independent multiply-adds of the widest kind the variant's products use;
   // returns the FLOP done (for the compute bound).
   double (*fma_flops)(long iterations);

@@ -7,6 +7,7 @@
 
 #include "engine/cpu/kernel_tables.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/kernels_attention.h"
 
 namespace agentrt::engine::cpu {
 namespace {
@@ -416,8 +417,21 @@ double fma_flops(long iterations) {
   return 2.0 * 8 * 12 * static_cast<double>(iterations);
 }
 
-const Kernels kAvx2{"avx2", &matmul, &quantize_input, &matmul_quantized, nullptr,    &dot,
-                    &axpy,  &dot_i8, &axpy_i8,        &fma_flops,        &read_bytes};
+const Kernels kAvx2{"avx2",
+                    &matmul,
+                    &quantize_input,
+                    &matmul_quantized,
+                    nullptr,
+                    &dot,
+                    &axpy,
+                    &dot_i8,
+                    &axpy_i8,
+                    &scores_generic<dot>,
+                    &mix_generic<axpy>,
+                    &scores_i8_generic<dot_i8>,
+                    &mix_i8_generic<axpy_i8>,
+                    &fma_flops,
+                    &read_bytes};
 
 }  // namespace
 

@@ -6,8 +6,9 @@
 namespace agentrt::engine::cpu {
 namespace {
 
-const Kernels kAvx512{"avx512", &matmul, &quantize_input, &matmul_quantized, nullptr,    &dot,
-                      &axpy,    &dot_i8, &axpy_i8,        &fma_flops_f32,    &read_bytes};
+const Kernels kAvx512{"avx512", &matmul,    &quantize_input, &matmul_quantized, nullptr,
+                      &dot,     &axpy,      &dot_i8,         &axpy_i8,          &scores,
+                      &mix,     &scores_i8, &mix_i8,         &fma_flops_f32,    &read_bytes};
 
 }  // namespace
 

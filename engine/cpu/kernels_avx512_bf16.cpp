@@ -158,6 +158,64 @@ void matmul_bf16(const WeightMatrix& w, const Bf16Input& x, float* y, int y_stri
   }
 }
 
+// Decode with bf16 weights: x split into two bf16 vectors, hi = bf16(x) and lo = bf16(x - hi), so that
+// w . x = w . hi + w . lo to about 2^-16 of each product (fp32 activations, in effect), at two vdpbf16ps per
+// 32 weights: three instructions per 64 weight bytes instead of six, so that more loads are in flight and a
+// thread streams its rows faster.
+constexpr int kSplitMaxCols = 1 << 16;
+
+inline void split_x(const float* x, int cols, uint16_t* hi, uint16_t* lo) {
+  for (int k = 0; k < cols; k += 16) {
+    const __mmask16 mask = tail_mask(cols - k);
+    const __m512 v = _mm512_maskz_loadu_ps(mask, x + k);
+    const __m256bh h = _mm512_cvtneps_pbh(v);
+    const __m512 back =
+        _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(reinterpret_cast<__m256i>(h)), 16));
+    const __m256bh l = _mm512_cvtneps_pbh(_mm512_sub_ps(v, back));
+    _mm256_mask_storeu_epi16(hi + k, mask, reinterpret_cast<__m256i>(h));
+    _mm256_mask_storeu_epi16(lo + k, mask, reinterpret_cast<__m256i>(l));
+  }
+}
+
+void gemv_bf16_split(const WeightMatrix& w, const float* x, float* y, int row_begin, int row_end) {
+  alignas(64) static thread_local uint16_t hi[kSplitMaxCols], lo[kSplitMaxCols];
+  const int cols = w.cols;
+  split_x(x, cols, hi, lo);
+  const auto* base = static_cast<const uint16_t*>(w.data);
+  for (int r = row_begin; r < row_end; ++r) {
+    const uint16_t* row = base + static_cast<std::size_t>(r) * cols;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int k = 0;
+    for (; k + 64 <= cols; k += 64) {
+      const __m512bh w0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(row + k));
+      const __m512bh w1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(row + k + 32));
+      a0 = _mm512_dpbf16_ps(a0, w0, reinterpret_cast<__m512bh>(_mm512_load_si512(hi + k)));
+      a1 = _mm512_dpbf16_ps(a1, w0, reinterpret_cast<__m512bh>(_mm512_load_si512(lo + k)));
+      a2 = _mm512_dpbf16_ps(a2, w1, reinterpret_cast<__m512bh>(_mm512_load_si512(hi + k + 32)));
+      a3 = _mm512_dpbf16_ps(a3, w1, reinterpret_cast<__m512bh>(_mm512_load_si512(lo + k + 32)));
+    }
+    for (; k < cols; k += 32) {
+      const int n = imin(32, cols - k);
+      const __mmask32 mask = static_cast<__mmask32>(n >= 32 ? ~0u : (1u << n) - 1);
+      const __m512bh wv = reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(mask, row + k));
+      a0 = _mm512_dpbf16_ps(a0, wv, reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(mask, hi + k)));
+      a1 = _mm512_dpbf16_ps(a1, wv, reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(mask, lo + k)));
+    }
+    y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  }
+}
+
+// The fp32-activation product, with the split decode for one token and bf16 weights.
+void matmul_split(const WeightMatrix& w, const float* x, int m, int x_stride, float* y, int y_stride,
+                  int row_begin, int row_end) {
+  if (m == 1 && w.format == WeightFormat::Dense && w.dtype == DType::BF16 && w.cols <= kSplitMaxCols) {
+    (void)x_stride;
+    (void)y_stride;
+    return gemv_bf16_split(w, x, y, row_begin, row_end);
+  }
+  matmul(w, x, m, x_stride, y, y_stride, row_begin, row_end);
+}
+
 // Peak vdpbf16ps throughput: 32 multiply-adds (64 FLOP) per instruction, twelve independent chains.
 double fma_flops_bf16(long iterations) {
   __m512 acc[12];
@@ -174,8 +232,9 @@ double fma_flops_bf16(long iterations) {
   return 2.0 * 32 * 12 * static_cast<double>(iterations);
 }
 
-const Kernels kAvx512Bf16{"avx512_bf16", &matmul, &quantize_input, &matmul_quantized, &matmul_bf16, &dot,
-                          &axpy,         &dot_i8, &axpy_i8,        &fma_flops_bf16,   &read_bytes};
+const Kernels kAvx512Bf16{"avx512_bf16", &matmul_split, &quantize_input, &matmul_quantized, &matmul_bf16,
+                          &dot,          &axpy,         &dot_i8,         &axpy_i8,          &scores,
+                          &mix,          &scores_i8,    &mix_i8,         &fma_flops_bf16,   &read_bytes};
 
 }  // namespace
 

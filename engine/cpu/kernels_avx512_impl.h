@@ -517,6 +517,93 @@ void axpy_i8(float a, const int8_t* x, float* y, int n) {
   }
 }
 
+// ---- Attention over a run of positions
+// ---------------------------------------------------------------------- The query (or the output) stays in
+// registers for the common head sizes; positions four at a time.
+
+inline __m512 load_head(const float* p, int j) {
+  return _mm512_loadu_ps(p + 16 * j);
+}
+inline __m512 load_head(const int8_t* p, int j) {
+  return _mm512_cvtepi32_ps(
+      _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * j))));
+}
+
+template <int D, class T>
+inline void scores_fixed(const float* q, const T* k, std::size_t stride, const float* scale,
+                         std::size_t scale_stride, int count, float* out) {
+  constexpr int V = D / 16;
+  __m512 qv[V];
+  for (int j = 0; j < V; ++j) qv[j] = _mm512_loadu_ps(q + 16 * j);
+  int i = 0;
+  for (; i + 4 <= count; i += 4) {
+    __m512 acc[4];
+    for (int u = 0; u < 4; ++u) {
+      const T* ki = k + static_cast<std::size_t>(i + u) * stride;
+      acc[u] = _mm512_mul_ps(qv[0], load_head(ki, 0));
+      for (int j = 1; j < V; ++j) acc[u] = _mm512_fmadd_ps(qv[j], load_head(ki, j), acc[u]);
+    }
+    for (int u = 0; u < 4; ++u) {
+      const float s = _mm512_reduce_add_ps(acc[u]);
+      out[i + u] = scale != nullptr ? s * scale[static_cast<std::size_t>(i + u) * scale_stride] : s;
+    }
+  }
+  for (; i < count; ++i) {
+    const T* ki = k + static_cast<std::size_t>(i) * stride;
+    __m512 acc = _mm512_mul_ps(qv[0], load_head(ki, 0));
+    for (int j = 1; j < V; ++j) acc = _mm512_fmadd_ps(qv[j], load_head(ki, j), acc);
+    const float s = _mm512_reduce_add_ps(acc);
+    out[i] = scale != nullptr ? s * scale[static_cast<std::size_t>(i) * scale_stride] : s;
+  }
+}
+
+template <int D, class T>
+inline void mix_fixed(const float* p, const T* v, std::size_t stride, const float* scale,
+                      std::size_t scale_stride, int count, float* out) {
+  constexpr int V = D / 16;
+  __m512 o[V];
+  for (int j = 0; j < V; ++j) o[j] = _mm512_loadu_ps(out + 16 * j);
+  for (int i = 0; i < count; ++i) {
+    const float w = scale != nullptr ? p[i] * scale[static_cast<std::size_t>(i) * scale_stride] : p[i];
+    const __m512 pv = _mm512_set1_ps(w);
+    const T* vi = v + static_cast<std::size_t>(i) * stride;
+    for (int j = 0; j < V; ++j) o[j] = _mm512_fmadd_ps(pv, load_head(vi, j), o[j]);
+  }
+  for (int j = 0; j < V; ++j) _mm512_storeu_ps(out + 16 * j, o[j]);
+}
+
+void scores(const float* q, const float* k, std::size_t stride, int count, int d, float* out) {
+  if (d == 128) return scores_fixed<128>(q, k, stride, nullptr, 0, count, out);
+  if (d == 64) return scores_fixed<64>(q, k, stride, nullptr, 0, count, out);
+  for (int i = 0; i < count; ++i) out[i] = dot(q, k + static_cast<std::size_t>(i) * stride, d);
+}
+
+void mix(const float* p, const float* v, std::size_t stride, int count, int d, float* out) {
+  if (d == 128) return mix_fixed<128>(p, v, stride, nullptr, 0, count, out);
+  if (d == 64) return mix_fixed<64>(p, v, stride, nullptr, 0, count, out);
+  for (int i = 0; i < count; ++i) axpy(p[i], v + static_cast<std::size_t>(i) * stride, out, d);
+}
+
+void scores_i8(const float* q, const int8_t* k, std::size_t stride, const float* scale,
+               std::size_t scale_stride, int count, int d, float* out) {
+  if (d == 128) return scores_fixed<128>(q, k, stride, scale, scale_stride, count, out);
+  if (d == 64) return scores_fixed<64>(q, k, stride, scale, scale_stride, count, out);
+  for (int i = 0; i < count; ++i) {
+    out[i] = dot_i8(q, k + static_cast<std::size_t>(i) * stride, d) *
+             scale[static_cast<std::size_t>(i) * scale_stride];
+  }
+}
+
+void mix_i8(const float* p, const int8_t* v, std::size_t stride, const float* scale, std::size_t scale_stride,
+            int count, int d, float* out) {
+  if (d == 128) return mix_fixed<128>(p, v, stride, scale, scale_stride, count, out);
+  if (d == 64) return mix_fixed<64>(p, v, stride, scale, scale_stride, count, out);
+  for (int i = 0; i < count; ++i) {
+    axpy_i8(p[i] * scale[static_cast<std::size_t>(i) * scale_stride],
+            v + static_cast<std::size_t>(i) * stride, out, d);
+  }
+}
+
 // Peak fp32 FMA throughput: twelve independent accumulator chains keep both FMA pipes full.
 [[maybe_unused]] double fma_flops_f32(long iterations) {
   __m512 acc[12];

@@ -6,6 +6,7 @@
 
 #include "engine/cpu/kernel_tables.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/kernels_attention.h"
 
 namespace agentrt::engine::cpu {
 namespace {
@@ -184,8 +185,21 @@ uint64_t read_bytes(const void* data, std::size_t bytes) {
   return a + b + c + d;
 }
 
-const Kernels kPortable{"portable", &matmul, &quantize_input, &matmul_quantized, nullptr,    &dot,
-                        &axpy,      &dot_i8, &axpy_i8,        &fma_flops,        &read_bytes};
+const Kernels kPortable{"portable",
+                        &matmul,
+                        &quantize_input,
+                        &matmul_quantized,
+                        nullptr,
+                        &dot,
+                        &axpy,
+                        &dot_i8,
+                        &axpy_i8,
+                        &scores_generic<dot>,
+                        &mix_generic<axpy>,
+                        &scores_i8_generic<dot_i8>,
+                        &mix_i8_generic<axpy_i8>,
+                        &fma_flops,
+                        &read_bytes};
 
 }  // namespace
 

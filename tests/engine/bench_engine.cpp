@@ -2,7 +2,9 @@
 // 1.8B layer's shape (2048 x 2048) for decode (1 token, memory bound) and prefill (64 and 256 tokens,
 // compute bound), one thread each, for bf16, int8 and int4 weights and each product path (fp32 activations,
 // int8 activations for the integer products, bf16 activations for vdpbf16ps). Counters: GFLOP/s and weight
-// bytes read per second.
+// bytes read per second. Attention over one head (d 128, 512 positions of a KV row of 8 heads, fp32 and
+// int8): the batched primitives (Kernels::scores/mix) next to one dot/axpy call per position, the loop they
+// replaced.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -91,6 +93,60 @@ void BM_Matmul(benchmark::State& state, const std::string& variant, WeightFormat
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
+enum class AttentionPath { PerPosition, Batched };
+
+// One head's decode attention: scores against every position, then the weighted sum of the values.
+void BM_Attention(benchmark::State& state, const std::string& variant, bool int8, AttentionPath path) {
+  const Kernels* kernels = kernels_by_name(variant);
+  if (kernels == nullptr) {
+    state.SkipWithError(("this processor lacks the " + variant + " kernels").c_str());
+    return;
+  }
+  constexpr int kHead = 128, kKvHeads = 8;
+  constexpr std::size_t kStride = static_cast<std::size_t>(kHead) * kKvHeads;
+  const int count = static_cast<int>(state.range(0));
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> q(kHead), k(kStride * count), v(kStride * count), scale(kKvHeads * count, 0.01f);
+  std::vector<int8_t> k8(kStride * count), v8(kStride * count);  // [count, kKvHeads, kHead]
+  for (float& x : q) x = uniform(rng);
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    k[i] = uniform(rng);
+    v[i] = uniform(rng);
+    k8[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    v8[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  }
+  std::vector<float> scores(count), out(kHead);
+  for (auto _ : state) {
+    if (path == AttentionPath::Batched) {
+      if (int8) {
+        kernels->scores_i8(q.data(), k8.data(), kStride, scale.data(), kKvHeads, count, kHead, scores.data());
+        kernels->mix_i8(scores.data(), v8.data(), kStride, scale.data(), kKvHeads, count, kHead, out.data());
+      } else {
+        kernels->scores(q.data(), k.data(), kStride, count, kHead, scores.data());
+        kernels->mix(scores.data(), v.data(), kStride, count, kHead, out.data());
+      }
+    } else {
+      for (int i = 0; i < count; ++i) {
+        const std::size_t at = static_cast<std::size_t>(i) * kStride;
+        scores[i] = int8 ? kernels->dot_i8(q.data(), k8.data() + at, kHead) * scale[i * kKvHeads]
+                         : kernels->dot(q.data(), k.data() + at, kHead);
+      }
+      for (int i = 0; i < count; ++i) {
+        const std::size_t at = static_cast<std::size_t>(i) * kStride;
+        if (int8) {
+          kernels->axpy_i8(scores[i] * scale[i * kKvHeads], v8.data() + at, out.data(), kHead);
+        } else {
+          kernels->axpy(scores[i], v.data() + at, out.data(), kHead);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["positions/s"] =
+      benchmark::Counter(static_cast<double>(count), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void register_all() {
   for (const std::string variant : {"portable", "avx2", "avx512", "avx512_vnni", "avx512_bf16"}) {
     const auto add = [&](const std::string& what, WeightFormat format, Path path, std::vector<int> ms) {
@@ -109,6 +165,16 @@ void register_all() {
     add("int8", WeightFormat::Int8, Path::F32, {64});
     add("int4", WeightFormat::Int4, Path::F32, {64});
     add("int4_bf16act", WeightFormat::Int4, Path::Bf16, {256});
+    for (const bool int8 : {false, true}) {
+      for (const AttentionPath path : {AttentionPath::PerPosition, AttentionPath::Batched}) {
+        const std::string name = std::string("Attention/") + variant + (int8 ? "/int8_kv" : "/fp32_kv") +
+                                 (path == AttentionPath::Batched ? "/batched" : "/per_position");
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [=](benchmark::State& s) { BM_Attention(s, variant, int8, path); })
+            ->Arg(512)
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
   }
 }
 

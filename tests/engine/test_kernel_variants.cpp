@@ -117,9 +117,11 @@ class KernelVariantTest : public ::testing::TestWithParam<std::string> {
 };
 
 // Shapes: rows x cols x tokens, odd everywhere the tiling has an edge (rows not a multiple of 8/16/32/64,
-// columns not a multiple of 8/16, token counts around the tile sizes).
-const std::vector<std::tuple<int, int, int>> kDenseShapes = {
-    {37, 64, 1}, {16, 200, 5}, {9, 13, 50}, {40, 600, 13}, {70, 129, 2}, {65, 33, 7}, {100, 1030, 19}};
+// columns not a multiple of 8/16, token counts around the tile sizes; single tokens with columns past the
+// 64-wide steps for the tails of the split bf16 decode).
+const std::vector<std::tuple<int, int, int>> kDenseShapes = {{37, 64, 1},     {16, 200, 5},  {9, 13, 50},
+                                                             {40, 600, 13},   {70, 129, 2},  {65, 33, 7},
+                                                             {100, 1030, 19}, {33, 1030, 1}, {5, 45, 1}};
 // int4 needs whole groups of 128 inputs.
 const std::vector<std::tuple<int, int, int>> kInt4Shapes = {{37, 128, 1},  {16, 256, 5}, {9, 384, 50},
                                                             {40, 640, 13}, {70, 128, 2}, {65, 256, 7}};
@@ -243,6 +245,35 @@ TEST_P(KernelVariantTest, VectorPrimitivesMatchPortable) {
     kernels_->axpy_i8(0.25f, q.data(), y1.data(), n);
     portable_kernels().axpy_i8(0.25f, q.data(), y2.data(), n);
     for (int i = 0; i < n; ++i) EXPECT_NEAR(y1[i], y2[i], 1e-5) << n;
+  }
+}
+
+TEST_P(KernelVariantTest, AttentionPrimitivesMatchPortable) {
+  std::mt19937 rng(23);
+  for (const int d : {128, 64, 40}) {
+    for (const int count : {1, 3, 4, 9, 33}) {
+      const std::size_t stride = 3 * static_cast<std::size_t>(d) + 8;  // heads of a KV row, and some padding
+      const std::vector<float> q = random_floats(d, rng);
+      const std::vector<float> k = random_floats(stride * count, rng), p = random_floats(count, rng);
+      std::vector<int8_t> k8(stride * count);
+      for (std::size_t i = 0; i < k8.size(); ++i)
+        k8[i] = static_cast<int8_t>(static_cast<int>(i * 31 % 255) - 127);
+      const std::vector<float> scale = random_floats(2 * static_cast<std::size_t>(count), rng);
+      std::vector<float> a(count), b(count);
+      kernels_->scores(q.data(), k.data() + d, stride, count, d, a.data());
+      portable_kernels().scores(q.data(), k.data() + d, stride, count, d, b.data());
+      for (int i = 0; i < count; ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << d << " " << count;
+      kernels_->scores_i8(q.data(), k8.data() + d, stride, scale.data() + 1, 2, count, d, a.data());
+      portable_kernels().scores_i8(q.data(), k8.data() + d, stride, scale.data() + 1, 2, count, d, b.data());
+      for (int i = 0; i < count; ++i) ASSERT_NEAR(a[i], b[i], 1e-2) << d << " " << count;
+      std::vector<float> o1 = random_floats(d, rng), o2 = o1;
+      kernels_->mix(p.data(), k.data() + d, stride, count, d, o1.data());
+      portable_kernels().mix(p.data(), k.data() + d, stride, count, d, o2.data());
+      for (int i = 0; i < d; ++i) ASSERT_NEAR(o1[i], o2[i], 1e-4) << d << " " << count;
+      kernels_->mix_i8(p.data(), k8.data() + d, stride, scale.data() + 1, 2, count, d, o1.data());
+      portable_kernels().mix_i8(p.data(), k8.data() + d, stride, scale.data() + 1, 2, count, d, o2.data());
+      for (int i = 0; i < d; ++i) ASSERT_NEAR(o1[i], o2[i], 1e-2) << d << " " << count;
+    }
   }
 }
 
