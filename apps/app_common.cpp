@@ -26,6 +26,12 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias) {
   cmd->add_option("--backend", flags.backend,
                   "Engine backend that runs the model: cpu (default) or cuda (builds with the CUDA backend)");
   cmd->add_option("--threads", flags.threads, "CPU threads of the local engine (default: all)");
+  cmd->add_option(
+      "--weights", flags.weights,
+      "Weights of the local engine: auto (as the checkpoint stores them), int8 or int4 (quantized "
+      "at load, CPU backend)");
+  cmd->add_option("--kv-cache", flags.kv_cache,
+                  "KV cache of the local engine: auto (fp32) or int8 (CPU backend)");
   cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
   cmd->add_option(
       "--endpoint", flags.endpoint,
@@ -89,6 +95,8 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
     agent::LocalEngineOptions o;
     o.threads = flags.threads;
     o.backend = flags.backend;
+    o.weights = flags.weights;
+    o.kv_cache = flags.kv_cache;
     o.progress = false;
     return std::make_unique<agent::LocalEngineBackend>(dir, o);
   }

@@ -19,14 +19,16 @@ namespace agentrt::apps {
 
 struct BackendFlags {
   std::string model;  // --model DIR: a checkpoint run in process on our engine (default: the demo model)
-  std::string backend = "cpu";  // --backend cpu|cuda: the engine backend that runs --model
-  int threads = 0;              // --threads N: CPU threads of the local engine (0: all)
-  std::string script;           // --script FILE: scripted replies (JSON list of strings)
-  std::string endpoint;         // --endpoint URL: OpenAI-compatible server
-  std::string model_name;       // --endpoint-model NAME: the served model (asked from the server when empty)
-  std::string api_key;          // --endpoint-api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
-  double timeout_s = 120;       // --timeout SECONDS: longest wait for the server's next bytes
-  std::string tokenizer;        // --tokenizer FILE|DIR: the served model's tokenizer (prompts as token ids)
+  std::string backend = "cpu";    // --backend cpu|cuda: the engine backend that runs --model
+  int threads = 0;                // --threads N: CPU threads of the local engine (0: all)
+  std::string weights = "auto";   // --weights auto|int8|int4: the local engine's linear layers
+  std::string kv_cache = "auto";  // --kv-cache auto|fp32|int8: the local engine's KV cache (CPU backend)
+  std::string script;             // --script FILE: scripted replies (JSON list of strings)
+  std::string endpoint;           // --endpoint URL: OpenAI-compatible server
+  std::string model_name;  // --endpoint-model NAME: the served model (asked from the server when empty)
+  std::string api_key;     // --endpoint-api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
+  double timeout_s = 120;  // --timeout SECONDS: longest wait for the server's next bytes
+  std::string tokenizer;   // --tokenizer FILE|DIR: the served model's tokenizer (prompts as token ids)
 };
 
 // The same spellings for every command; `--model-name` is an alias of --endpoint-model everywhere, and

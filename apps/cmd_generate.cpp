@@ -28,12 +28,18 @@ struct GenerateArgs {
   bool ignore_eos = false;
   bool json = false;
   int threads = 0;
+  std::string weights = "auto";
+  std::string kv_cache = "auto";
+  std::string prefill_activations = "auto";
 };
 
 void run(const GenerateArgs& args) {
   engine::validate(args.sampling);
   engine::ModelOptions options;
   options.threads = args.threads;
+  options.weights = args.weights;
+  options.kv_cache = args.kv_cache;
+  options.prefill_activations = args.prefill_activations;
   options.progress = true;
   auto model = engine::Model::load(args.model, options);
   const auto& tokenizer = model->tokenizer();
@@ -98,6 +104,10 @@ const CommandRegistrar registrar(61, [](CLI::App& app) {
   cmd->add_flag("--json", args->json,
                 "print one JSON object with ids, text and timings instead of streaming");
   cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+  cmd->add_option("--weights", args->weights, "auto (as stored) | int8 | int4 (quantized at load)");
+  cmd->add_option("--kv-cache", args->kv_cache, "auto (fp32) | int8");
+  cmd->add_option("--prefill-activations", args->prefill_activations,
+                  "auto | fp32 | bf16 (see agentrt bench)");
   cmd->callback([args] { run(*args); });
 });
 

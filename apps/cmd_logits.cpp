@@ -21,11 +21,17 @@ struct LogitsArgs {
   std::string text;
   std::string out;
   int threads = 0;
+  std::string weights = "auto";
+  std::string kv_cache = "auto";
+  std::string prefill_activations = "auto";
 };
 
 void run(const LogitsArgs& args) {
   engine::ModelOptions options;
   options.threads = args.threads;
+  options.weights = args.weights;
+  options.kv_cache = args.kv_cache;
+  options.prefill_activations = args.prefill_activations;
   options.progress = true;
   auto model = engine::Model::load(args.model, options);
   std::vector<int32_t> ids =
@@ -51,6 +57,10 @@ const CommandRegistrar registrar(62, [](CLI::App& app) {
   cmd->add_option("--text", args->text, "text to tokenize (with BOS) instead of --tokens");
   cmd->add_option("--out", args->out, "output file")->required();
   cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+  cmd->add_option("--weights", args->weights, "auto (as stored) | int8 | int4 (quantized at load)");
+  cmd->add_option("--kv-cache", args->kv_cache, "auto (fp32) | int8");
+  cmd->add_option("--prefill-activations", args->prefill_activations,
+                  "auto | fp32 | bf16 (see agentrt bench)");
   cmd->callback([args] { run(*args); });
 });
 

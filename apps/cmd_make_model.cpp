@@ -1,12 +1,17 @@
 // `agentrt make-model`: writes a random-weight checkpoint of a preset's shape in the real on-disk format.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "apps/command.h"
+#include "engine/checkpoint.h"
 #include "engine/model_maker.h"
 #include "engine/progress.h"
+#include "engine/quantized_writer.h"
 
 namespace agentrt::apps {
 namespace {
@@ -19,6 +24,7 @@ struct MakeModelArgs {
   std::string dtype = "bf16";
   std::string rope_scaling;
   int max_position_embeddings = 0;
+  std::string weights = "dense";
 };
 
 engine::DType parse_dtype(const std::string& text) {
@@ -57,13 +63,47 @@ void run(const MakeModelArgs& args) {
   options.dtype = parse_dtype(args.dtype);
   options.shards = args.shards;
   options.seed = args.seed;
-  engine::ProgressBar bar("writing " + args.out, engine::ProgressBar::stderr_is_terminal());
-  options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
-  engine::make_model(args.out, options);
-  bar.finish();
-  std::printf("wrote %s: preset %s, %.1fM parameters, %s, %d shard(s), seed %llu\n", args.out.c_str(),
-              args.preset.c_str(), static_cast<double>(options.config.parameter_count()) / 1e6,
-              args.dtype.c_str(), args.shards, static_cast<unsigned long long>(args.seed));
+  if (args.weights != "dense" && args.weights != "int4" && args.weights != "int8")
+    throw std::invalid_argument("--weights must be dense, int4 or int8, not '" + args.weights + "'");
+  if (args.weights != "dense") {
+    // The dense checkpoint first (next to the output), then its quantized copy; the dense one is removed.
+    std::error_code ec;
+    if (std::filesystem::exists(args.out) && !std::filesystem::is_empty(args.out, ec))
+      throw std::invalid_argument(args.out + " exists and is not empty; nothing was written");
+    if (args.shards != 1)
+      throw std::invalid_argument("--weights int4|int8 writes one file; leave --shards at 1");
+  }
+  const std::filesystem::path dense_dir =
+      args.weights == "dense" ? std::filesystem::path(args.out)
+                              : std::filesystem::path(args.out + ".dense-" + std::to_string(::getpid()));
+  struct Cleanup {
+    std::filesystem::path path;
+    bool active;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (active) std::filesystem::remove_all(path, ignored);
+    }
+  } cleanup{dense_dir, args.weights != "dense"};
+  {
+    engine::ProgressBar bar("writing " + dense_dir.string(), engine::ProgressBar::stderr_is_terminal());
+    options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    engine::make_model(dense_dir, options);
+    bar.finish();
+  }
+  if (args.weights != "dense") {
+    const auto checkpoint = engine::Checkpoint::open(dense_dir);
+    engine::QuantizeOptions quantize;
+    quantize.method = args.weights == "int4" ? engine::QuantMethod::Awq : engine::QuantMethod::Int8;
+    engine::ProgressBar bar("quantizing to " + args.out, engine::ProgressBar::stderr_is_terminal());
+    quantize.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    engine::write_quantized_checkpoint(*checkpoint, args.out, quantize);
+    bar.finish();
+  }
+  std::printf(
+      "wrote %s: preset %s, %.1fM parameters, %s, %d shard(s), seed %llu\n", args.out.c_str(),
+      args.preset.c_str(), static_cast<double>(options.config.parameter_count()) / 1e6,
+      args.weights == "dense" ? args.dtype.c_str() : (args.weights + " (" + args.dtype + " source)").c_str(),
+      args.shards, static_cast<unsigned long long>(args.seed));
 }
 
 const CommandRegistrar registrar(60, [](CLI::App& app) {
@@ -78,6 +118,9 @@ const CommandRegistrar registrar(60, [](CLI::App& app) {
   cmd->add_option("--rope-scaling", args->rope_scaling,
                   "none | dynamic:FACTOR | linear:FACTOR (default: preset's)");
   cmd->add_option("--max-position-embeddings", args->max_position_embeddings, "override the preset's value");
+  cmd->add_option("--weights", args->weights,
+                  "dense (default) | int4 (AutoAWQ GEMM layout) | int8: a quantized checkpoint of the random "
+                  "weights, as `agentrt quantize` writes it");
   cmd->callback([args] { run(*args); });
 });
 

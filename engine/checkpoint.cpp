@@ -48,11 +48,20 @@ std::map<std::string, std::string> read_index(const std::filesystem::path& index
 
 std::vector<std::string> expected_tensor_names(const ModelConfig& c) {
   std::vector<std::string> names{"model.tok_embeddings.weight"};
+  const QuantMethod quant = c.quantization.method;
   for (int i = 0; i < c.num_hidden_layers; ++i) {
-    for (const char* suffix :
-         {"attention_norm.weight", "attention.wqkv.weight", "attention.wo.weight", "ffn_norm.weight",
-          "feed_forward.w1.weight", "feed_forward.w3.weight", "feed_forward.w2.weight"}) {
+    for (const char* suffix : {"attention_norm.weight", "ffn_norm.weight"})
       names.push_back(layer_name(i, suffix));
+    for (const char* linear :
+         {"attention.wqkv", "attention.wo", "feed_forward.w1", "feed_forward.w3", "feed_forward.w2"}) {
+      const std::string base = layer_name(i, linear);
+      if (quant == QuantMethod::None) {
+        names.push_back(base + ".weight");
+        continue;
+      }
+      names.push_back(base + ".qweight");
+      names.push_back(base + ".scales");
+      if (quant == QuantMethod::Awq) names.push_back(base + ".qzeros");
     }
   }
   names.push_back("model.norm.weight");
@@ -126,13 +135,16 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::filesystem::path& dir, c
     }
   }
   const int64_t h = c.hidden_size, ff = c.intermediate_size, v = c.vocab_size;
-  const auto take = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+  const auto lookup = [&](const std::string& name) -> const TensorView& {
     const auto it = found.find(name);
     if (it == found.end()) {
       if (index.empty()) throw CheckpointError(single.string() + ": missing tensor '" + name + "'");
       throw CheckpointError(index_path.string() + ": missing tensor '" + name + "' (not in the weight_map)");
     }
-    const TensorView& view = *it->second;
+    return *it->second;
+  };
+  const auto take = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+    const TensorView& view = lookup(name);
     if (view.shape != shape) {
       throw CheckpointError(dir.string() + "/" + view.file + ": tensor '" + name + "' has shape " +
                             format_shape(view.shape) + ", expected " + format_shape(shape) +
@@ -141,33 +153,60 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::filesystem::path& dir, c
     ckpt->weight_bytes_ += view.bytes;
     return view;
   };
+  const auto where = [&](const TensorView& view) {
+    return dir.string() + "/" + view.file + ": tensor '" + view.name + "'";
+  };
+  const auto take_dense = [&](const std::string& name, std::vector<int64_t> shape) -> TensorView {
+    const auto it = found.find(name);
+    if (it != found.end() && !is_float_dtype(it->second->dtype)) {
+      throw CheckpointError(where(*it->second) + " is " + std::string(dtype_name(it->second->dtype)) +
+                            "; a dense weight must be BF16, F16 or F32");
+    }
+    return take(name, std::move(shape));
+  };
+  // A linear layer [out, in]: dense, or its quantized tensors (and a dense view without data).
+  const auto take_linear = [&](const std::string& base, int64_t out, int64_t in,
+                               QuantizedLinear& q) -> TensorView {
+    if (c.quantization.method == QuantMethod::None) return take_dense(base + ".weight", {out, in});
+    TensorView dense;
+    dense.name = base + ".weight";
+    dense.dtype = DType::BF16;
+    dense.shape = {out, in};
+    q = take_quantized_linear(c.quantization, base, out, in, lookup, dir.string());
+    ckpt->weight_bytes_ += q.qweight.bytes + q.qzeros.bytes + q.scales.bytes;
+    return dense;
+  };
   ModelWeights& w = ckpt->weights_;
-  w.tok_embeddings = take("model.tok_embeddings.weight", {v, h});
+  w.tok_embeddings = take_dense("model.tok_embeddings.weight", {v, h});
   for (int i = 0; i < c.num_hidden_layers; ++i) {
     LayerWeights layer;
-    layer.attention_norm = take(layer_name(i, "attention_norm.weight"), {h});
-    layer.wqkv = take(layer_name(i, "attention.wqkv.weight"), {c.qkv_rows(), h});
-    layer.wo = take(layer_name(i, "attention.wo.weight"),
-                    {h, static_cast<int64_t>(c.num_attention_heads) * c.head_dim()});
-    layer.ffn_norm = take(layer_name(i, "ffn_norm.weight"), {h});
-    layer.w1 = take(layer_name(i, "feed_forward.w1.weight"), {ff, h});
-    layer.w3 = take(layer_name(i, "feed_forward.w3.weight"), {ff, h});
-    layer.w2 = take(layer_name(i, "feed_forward.w2.weight"), {h, ff});
+    layer.attention_norm = take_dense(layer_name(i, "attention_norm.weight"), {h});
+    layer.wqkv = take_linear(layer_name(i, "attention.wqkv"), c.qkv_rows(), h, layer.quantized.wqkv);
+    layer.wo = take_linear(layer_name(i, "attention.wo"), h,
+                           static_cast<int64_t>(c.num_attention_heads) * c.head_dim(), layer.quantized.wo);
+    layer.ffn_norm = take_dense(layer_name(i, "ffn_norm.weight"), {h});
+    layer.w1 = take_linear(layer_name(i, "feed_forward.w1"), ff, h, layer.quantized.w1);
+    layer.w3 = take_linear(layer_name(i, "feed_forward.w3"), ff, h, layer.quantized.w3);
+    layer.w2 = take_linear(layer_name(i, "feed_forward.w2"), h, ff, layer.quantized.w2);
     w.layers.push_back(std::move(layer));
   }
-  w.norm = take("model.norm.weight", {h});
-  w.output = c.tie_word_embeddings ? w.tok_embeddings : take("output.weight", {v, h});
+  w.norm = take_dense("model.norm.weight", {h});
+  w.output = c.tie_word_embeddings ? w.tok_embeddings : take_dense("output.weight", {v, h});
 
   if (options.prefault) {
     // Touch one byte per page so the weights are resident; report as we go.
     uint64_t done = 0;
     const uint64_t total = ckpt->weight_bytes_;
-    for (const auto& file : ckpt->files_) {
-      file->mapped().advise_will_need(0, file->mapped().bytes().size());
+    const auto small = [](const std::string& name) { return name.find("norm.weight") != std::string::npos; };
+    if (!options.prefault_small_only) {
+      for (const auto& file : ckpt->files_) {
+        file->mapped().advise_will_need(0, file->mapped().bytes().size());
+      }
     }
     volatile uint8_t sink = 0;
     for (const auto& file : ckpt->files_) {
       for (const auto& [name, view] : file->tensors()) {
+        if (options.prefault_small_only && !small(name)) continue;
         const auto* bytes = static_cast<const uint8_t*>(view.data);
         for (uint64_t off = 0; off < view.bytes; off += 4096) sink = sink + bytes[off];
         done += view.bytes;
@@ -187,10 +226,23 @@ uint64_t Checkpoint::decode_bytes_per_token() const {
 std::string Checkpoint::dtype_summary() const {
   std::set<std::string> names;
   for (const auto& file : files_) {
-    for (const auto& [name, view] : file->tensors()) names.insert(std::string(dtype_name(view.dtype)));
+    for (const auto& [name, view] : file->tensors()) {
+      if (quantized() &&
+          (name.ends_with(".qweight") || name.ends_with(".qzeros") || name.ends_with(".scales")))
+        continue;
+      names.insert(std::string(dtype_name(view.dtype)));
+    }
   }
-  if (names.size() == 1) return *names.begin();
-  return "mixed";
+  const std::string dense = names.size() == 1 ? *names.begin() : "mixed";
+  switch (config_.quantization.method) {
+    case QuantMethod::Awq:
+      return "int4 AWQ + " + dense;
+    case QuantMethod::Int8:
+      return "int8 + " + dense;
+    case QuantMethod::None:
+      break;
+  }
+  return dense;
 }
 
 }  // namespace agentrt::engine

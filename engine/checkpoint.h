@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/quantized_tensors.h"
 #include "engine/safetensors.h"
 
 namespace agentrt::engine {
 
+// In a quantized checkpoint the dense views of the linear layers keep their name ("...wqkv.weight"), logical
+// shape [out, in] and no data; their `quantized` counterparts hold the tensors.
 struct LayerWeights {
   TensorView attention_norm;  // [hidden]
   TensorView wqkv;      // [(heads + 2 * kv_heads) * head_dim, hidden], grouped per KV head (qkv_layout.h)
@@ -23,6 +26,9 @@ struct LayerWeights {
   TensorView w1;        // [intermediate, hidden] gate
   TensorView w3;        // [intermediate, hidden] up
   TensorView w2;        // [hidden, intermediate] down
+  struct {
+    QuantizedLinear wqkv, wo, w1, w3, w2;
+  } quantized;
 };
 
 struct ModelWeights {
@@ -41,6 +47,9 @@ using LoadProgress = std::function<void(uint64_t done, uint64_t total)>;
 struct LoadOptions {
   // Read every weight page before returning (so the first token does not pay for disk reads).
   bool prefault = false;
+  // With prefault: only the norms (the linear layers and the output head are read by a backend that converts
+  // them, and embedding rows as tokens need them).
+  bool prefault_small_only = false;
   LoadProgress progress;
 };
 
@@ -55,8 +64,9 @@ class Checkpoint {
   // Bytes of all weight tensors, and of the ones a decode step reads (all but the embedding table).
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t decode_bytes_per_token() const;
-  // "BF16", or "mixed" when tensors differ.
+  // "BF16", or "mixed" when tensors differ; "int4 AWQ + BF16" / "int8 + BF16" for quantized checkpoints.
   std::string dtype_summary() const;
+  bool quantized() const { return config_.quantization.method != QuantMethod::None; }
   std::size_t file_count() const { return files_.size(); }
 
  private:

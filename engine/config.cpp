@@ -1,5 +1,6 @@
 #include "engine/config.h"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -30,6 +31,50 @@ int read_positive(const nlohmann::json& json, const char* field) {
     bad(field, "must be a positive integer, got " + it->dump());
   }
   return it->get<int>();
+}
+
+QuantizationConfig parse_quantization(const nlohmann::json& q) {
+  const std::string field = "quantization_config";
+  if (!q.is_object()) bad(field, "must be an object");
+  QuantizationConfig out;
+  out.original = q;
+  const auto method = q.find("quant_method");
+  if (method == q.end() || !method->is_string()) bad(field, "has no \"quant_method\" string");
+  const auto int_field = [&](const char* name) -> int {
+    const auto it = q.find(name);
+    if (it == q.end() || !it->is_number_integer()) bad(field, std::string("has no integer \"") + name + "\"");
+    return it->get<int>();
+  };
+  const std::string name = method->get<std::string>();
+  if (name == "awq") {
+    out.method = QuantMethod::Awq;
+    out.bits = int_field("bits");
+    if (out.bits != 4)
+      bad(field, "has bits " + std::to_string(out.bits) + "; AWQ checkpoints load with bits 4 only");
+    out.group_size = int_field("group_size");
+    if (out.group_size != 128) {
+      bad(field, "has group_size " + std::to_string(out.group_size) + "; only 128 is supported");
+    }
+    const auto zero = q.find("zero_point");
+    if (zero != q.end() && !(zero->is_boolean() && zero->get<bool>())) {
+      bad(field, "has zero_point " + zero->dump() + "; only zero_point true (AutoAWQ GEMM) is supported");
+    }
+    const auto version = q.find("version");
+    std::string v = version != q.end() && version->is_string() ? version->get<std::string>() : "gemm";
+    for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (v != "gemm") {
+      bad(field, "has version " + (version != q.end() ? version->dump() : std::string("?")) +
+                     "; only the \"gemm\" layout is supported");
+    }
+  } else if (name == "agentrt_int8") {
+    out.method = QuantMethod::Int8;
+    out.bits = int_field("bits");
+    if (out.bits != 8) bad(field, "has bits " + std::to_string(out.bits) + "; agentrt_int8 has bits 8");
+    out.group_size = -1;
+  } else {
+    bad(field, "has quant_method \"" + name + "\"; supported: \"awq\" (4-bit GEMM) and \"agentrt_int8\"");
+  }
+  return out;
 }
 
 }  // namespace
@@ -77,6 +122,9 @@ ModelConfig parse_model_config(const nlohmann::json& json) {
   read_optional(json, "use_cache", c.use_cache);
   c.vocab_size = read_positive(json, "vocab_size");
   read_optional(json, "attn_implementation", c.attn_implementation);
+  const auto quantization = json.find("quantization_config");
+  if (quantization != json.end() && !quantization->is_null())
+    c.quantization = parse_quantization(*quantization);
 
   const auto rope = json.find("rope_scaling");
   if (rope != json.end() && !rope->is_null()) {
@@ -155,6 +203,7 @@ nlohmann::json to_json(const ModelConfig& c) {
   j["transformers_version"] = c.transformers_version.empty() ? "4.41.0" : c.transformers_version;
   j["use_cache"] = c.use_cache;
   j["vocab_size"] = c.vocab_size;
+  if (c.quantization.method != QuantMethod::None) j["quantization_config"] = c.quantization.original;
   return j;
 }
 

@@ -12,6 +12,20 @@ namespace agentrt::engine {
 
 enum class RopeScaling { None, Dynamic, Linear };
 
+// config.json "quantization_config": how the linear layers (wqkv, wo, w1, w2, w3) are stored.
+//   awq: AutoAWQ GEMM int4 (bits 4, group_size 128, zero_point true, version "gemm"): X.qweight, X.qzeros,
+//     X.scales (spec "4-bit AWQ checkpoints");
+//   agentrt_int8: X.qweight int8 [out, in] and X.scales [out] (F32 or F16), w = q * scale.
+// Norms, embeddings and the output head stay dense.
+enum class QuantMethod { None, Awq, Int8 };
+
+struct QuantizationConfig {
+  QuantMethod method = QuantMethod::None;
+  int bits = 0;
+  int group_size = 0;                 // inputs per scale; -1: one scale per output channel
+  nlohmann::json original = nullptr;  // the object as read, written back unchanged
+};
+
 struct ModelConfig {
   std::vector<std::string> architectures{"InternLM2ForCausalLM"};
   nlohmann::json auto_map = nlohmann::json::object();
@@ -39,6 +53,7 @@ struct ModelConfig {
   bool use_cache = true;
   int vocab_size = 0;
   std::string attn_implementation;
+  QuantizationConfig quantization;
 
   int head_dim() const { return hidden_size / num_attention_heads; }
   int kv_dim() const { return head_dim() * num_key_value_heads; }

@@ -5,7 +5,17 @@
 namespace agentrt::engine {
 
 std::size_t dtype_size(DType dtype) {
-  return dtype == DType::F32 ? 4 : 2;
+  switch (dtype) {
+    case DType::BF16:
+    case DType::F16:
+      return 2;
+    case DType::F32:
+    case DType::I32:
+      return 4;
+    case DType::I8:
+      return 1;
+  }
+  return 1;
 }
 
 std::string_view dtype_name(DType dtype) {
@@ -16,6 +26,10 @@ std::string_view dtype_name(DType dtype) {
       return "F16";
     case DType::F32:
       return "F32";
+    case DType::I8:
+      return "I8";
+    case DType::I32:
+      return "I32";
   }
   return "?";
 }
@@ -24,6 +38,8 @@ std::optional<DType> dtype_from_name(std::string_view name) {
   if (name == "BF16") return DType::BF16;
   if (name == "F16") return DType::F16;
   if (name == "F32") return DType::F32;
+  if (name == "I8") return DType::I8;
+  if (name == "I32") return DType::I32;
   return std::nullopt;
 }
 

@@ -9,10 +9,14 @@
 
 namespace agentrt::engine {
 
-enum class DType { BF16, F16, F32 };
+// BF16/F16/F32 hold dense weights; I8 and I32 only the packed tensors of quantized checkpoints.
+enum class DType { BF16, F16, F32, I8, I32 };
 
 std::size_t dtype_size(DType dtype);
-// The safetensors spelling: "BF16", "F16", "F32".
+inline bool is_float_dtype(DType dtype) {
+  return dtype == DType::BF16 || dtype == DType::F16 || dtype == DType::F32;
+}
+// The safetensors spelling: "BF16", "F16", "F32", "I8", "I32".
 std::string_view dtype_name(DType dtype);
 std::optional<DType> dtype_from_name(std::string_view name);
 

@@ -19,6 +19,9 @@ class MappedFile {
   const std::filesystem::path& path() const { return path_; }
   // Asks the kernel to read [offset, offset + length) ahead of use.
   void advise_will_need(std::size_t offset, std::size_t length) const;
+  // Drops the pages wholly inside [data, data + length) from this process (they stay in the page cache and
+  // are read back in if touched again): memory a converted weight no longer needs.
+  static void release(const void* data, std::size_t length);
 
  private:
   std::filesystem::path path_;

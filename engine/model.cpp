@@ -12,7 +12,30 @@
 
 namespace agentrt::engine {
 
+cpu::WeightFormat parse_weight_format(const std::string& text) {
+  if (text == "auto" || text.empty()) return cpu::WeightFormat::Dense;
+  if (text == "int8") return cpu::WeightFormat::Int8;
+  if (text == "int4") return cpu::WeightFormat::Int4;
+  throw std::invalid_argument("weights must be auto, int8 or int4, not '" + text + "'");
+}
+
+cpu::KvFormat parse_kv_format(const std::string& text) {
+  if (text == "auto" || text == "fp32" || text.empty()) return cpu::KvFormat::F32;
+  if (text == "int8") return cpu::KvFormat::Int8;
+  throw std::invalid_argument("kv-cache must be auto, fp32 or int8, not '" + text + "'");
+}
+
+cpu::PrefillActivations parse_prefill_activations(const std::string& text) {
+  if (text == "auto" || text.empty()) return cpu::PrefillActivations::Auto;
+  if (text == "fp32") return cpu::PrefillActivations::F32;
+  if (text == "bf16") return cpu::PrefillActivations::Bf16;
+  throw std::invalid_argument("prefill activations must be auto, fp32 or bf16, not '" + text + "'");
+}
+
 std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const ModelOptions& options) {
+  const cpu::WeightFormat weights = parse_weight_format(options.weights);
+  const cpu::KvFormat kv_cache = parse_kv_format(options.kv_cache);
+  const cpu::PrefillActivations prefill = parse_prefill_activations(options.prefill_activations);
 #ifdef AGENTRT_HAVE_CUDA
   if (options.backend != "cpu" && options.backend != "cuda") {
     throw std::invalid_argument("unknown backend '" + options.backend + "' (available: cpu, cuda)");
@@ -23,7 +46,8 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
 #else
   if (options.backend == "cuda") {
     throw std::invalid_argument(
-        "backend 'cuda': this build has no CUDA backend (configure with -DAGENTRT_CUDA=ON and the CUDA toolkit)");
+        "backend 'cuda': this build has no CUDA backend (configure with -DAGENTRT_CUDA=ON and the CUDA "
+        "toolkit)");
   }
   if (options.backend != "cpu") {
     throw std::invalid_argument("unknown backend '" + options.backend + "' (available: cpu)");
@@ -32,8 +56,26 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   const auto start = std::chrono::steady_clock::now();
   ProgressBar bar("loading " + dir.filename().string(),
                   options.progress && ProgressBar::stderr_is_terminal());
+  if (options.backend == "cuda" && weights != cpu::WeightFormat::Dense) {
+    throw std::invalid_argument("--weights " + options.weights +
+                                ": the CUDA backend runs the checkpoint's own "
+                                "dense weights only (quantize with the CPU backend)");
+  }
+  if (options.backend == "cuda" && kv_cache != cpu::KvFormat::F32) {
+    throw std::invalid_argument("--kv-cache " + options.kv_cache +
+                                ": the CUDA backend keeps a bf16 KV cache");
+  }
   LoadOptions load;
   load.prefault = options.prefault;
+  // Converted weights are read by the conversion, and their dense pages released after it; reading them all
+  // in first would only raise the peak memory.
+  bool converts = weights != cpu::WeightFormat::Dense;
+  try {
+    converts = converts || load_model_config(dir).quantization.method != QuantMethod::None;
+  } catch (const std::exception&) {
+    // Checkpoint::open below reports a broken config.
+  }
+  load.prefault_small_only = converts;
   load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
   std::shared_ptr<Checkpoint> checkpoint = Checkpoint::open(dir, load);
   bar.finish();
@@ -45,12 +87,24 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   }
   auto model = std::unique_ptr<Model>(new Model(checkpoint, std::move(tokenizer)));
 #ifdef AGENTRT_HAVE_CUDA
-  if (options.backend == "cuda") model->backend_ = std::make_unique<cuda::CudaBackend>(checkpoint);
+  if (options.backend == "cuda") {
+    if (checkpoint->quantized()) {
+      throw std::invalid_argument(dir.string() + ": a quantized checkpoint (" + checkpoint->dtype_summary() +
+                                  "); the CUDA backend loads dense checkpoints only");
+    }
+    model->backend_ = std::make_unique<cuda::CudaBackend>(checkpoint);
+  }
 #endif
   if (!model->backend_) {
     cpu::CpuBackendOptions cpu_options;
     cpu_options.threads = options.threads;
+    cpu_options.weights = weights;
+    cpu_options.kv_cache = kv_cache;
+    cpu_options.prefill_activations = prefill;
+    ProgressBar convert_bar("converting weights", options.progress && ProgressBar::stderr_is_terminal());
+    cpu_options.progress = [&](uint64_t done, uint64_t total) { convert_bar.update(done, total); };
     model->backend_ = std::make_unique<cpu::CpuBackend>(checkpoint, cpu_options);
+    convert_bar.finish();
   }
 
   const ModelConfig& c = checkpoint->config();

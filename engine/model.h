@@ -8,6 +8,9 @@
 
 #include "engine/backend.h"
 #include "engine/checkpoint.h"
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/kv_rows.h"
+#include "engine/cpu/matmul.h"
 #include "engine/tokenizer.h"
 
 namespace agentrt::engine {
@@ -17,7 +20,22 @@ struct ModelOptions {
   int threads = 0;              // CPU threads; 0: all
   bool progress = false;        // progress bar and summary on stderr (the bar only on a terminal)
   bool prefault = true;         // read the weights in while loading
+  // Linear layers: "auto" as the checkpoint stores them, "int8" / "int4" quantized at load from a dense
+  // checkpoint (the CPU backend; cpu/cpu_weights.h).
+  std::string weights = "auto";
+  // KV cache (and the serving engine's block pool): "auto" / "fp32", or "int8" (one scale per head and
+  // position; the CPU backend, cpu/kv_rows.h).
+  std::string kv_cache = "auto";
+  // Prefill activations (cpu/matmul.h): "auto" (bf16 for int8/int4 weights, fp32 for dense ones), "fp32",
+  // "bf16".
+  std::string prefill_activations = "auto";
 };
+
+// "auto", "int8", "int4" as a CPU weight format; std::invalid_argument for anything else.
+cpu::WeightFormat parse_weight_format(const std::string& text);
+// "auto", "fp32", "int8" as a CPU KV cache format; std::invalid_argument for anything else.
+cpu::KvFormat parse_kv_format(const std::string& text);
+cpu::PrefillActivations parse_prefill_activations(const std::string& text);
 
 class Model {
  public:

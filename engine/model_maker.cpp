@@ -109,6 +109,9 @@ std::string torch_dtype_name(DType dtype) {
       return "float16";
     case DType::F32:
       return "float32";
+    case DType::I8:
+    case DType::I32:
+      break;
   }
   return "bfloat16";
 }

@@ -32,7 +32,7 @@ TensorInfo parse_entry(const std::string& name, const nlohmann::json& entry) {
   const auto parsed = dtype_from_name(dtype->get<std::string>());
   if (!parsed) {
     fail("unsupported dtype '" + dtype->get<std::string>() + "' of " + where +
-         " (supported: BF16, F16, F32)");
+         " (supported: BF16, F16, F32, I8, I32)");
   }
   info.dtype = *parsed;
   const auto shape = entry.find("shape");

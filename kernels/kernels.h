@@ -128,6 +128,51 @@ class Gemm {
   State* state_;
 };
 
+// --- quantized products (gemv_quant.cu, gemm_quant.cpp) ----------------------------------------------------
+
+// W8A16: q int8 [rows, cols], one scale per output row: w[r, k] = q[r, k] * scales[r].
+struct Int8Weights {
+  const int8_t* q = nullptr;
+  const float* scales = nullptr;  // [rows]
+  int rows = 0;
+  int cols = 0;
+};
+
+// W4A16, groups of 128 inputs with a zero point: q [rows, cols / 8] uint32, word j of a row holding inputs
+// 8j .. 8j+7 in nibbles 0..7 (lowest first); scales and zero_scales (zero * scale) [rows, cols / 128] fp32:
+// w[r, k] = q * scale - zero_scale. (The AutoAWQ checkpoint layout, [in, out / 8] with its column order, is
+// repacked into this one at load: here every lane's 16-byte load is eight consecutive inputs of one row.)
+struct Int4Weights {
+  const uint32_t* q = nullptr;
+  const float* scales = nullptr;
+  const float* zero_scales = nullptr;
+  int rows = 0;
+  int cols = 0;
+};
+
+// Largest batch the quantized GEMV kernels take; above it quantized_matmul dequantizes for cuBLASLt.
+constexpr int kMaxQuantGemvBatch = 8;
+
+// Decode products for batch 1..kMaxQuantGemvBatch: y[b, r] = sum_k w[r, k] * x[b, k]. x: [batch, cols] bf16
+// (16-byte aligned); y: [batch, rows] of `out`. int8 needs cols % 16 == 0, int4 cols % 128 == 0, and 16-byte
+// aligned q; cudaErrorInvalidValue otherwise.
+cudaError_t gemv_int8(const Int8Weights& w, const bf16* x, int batch, void* y, OutType out,
+                      cudaStream_t stream);
+cudaError_t gemv_int4(const Int4Weights& w, const bf16* x, int batch, void* y, OutType out,
+                      cudaStream_t stream);
+
+// The weights as bf16 [rows, cols] (for cuBLASLt), each w rounded to bf16 once.
+cudaError_t dequantize_int8(const Int8Weights& w, bf16* out, cudaStream_t stream);
+cudaError_t dequantize_int4(const Int4Weights& w, bf16* out, cudaStream_t stream);
+
+// y[m, rows] = x[m, cols] @ w^T for any m: the GEMV kernels up to kMaxQuantGemvBatch rows of x, else the
+// weights dequantized into `scratch` ([rows, cols] bf16) and multiplied by `gemm`. Throws std::runtime_error
+// when a launch or cuBLASLt fails.
+void quantized_matmul(Gemm& gemm, const Int8Weights& w, const bf16* x, int m, void* y, OutType out,
+                      bf16* scratch, cudaStream_t stream);
+void quantized_matmul(Gemm& gemm, const Int4Weights& w, const bf16* x, int m, void* y, OutType out,
+                      bf16* scratch, cudaStream_t stream);
+
 // --- sampling (sampling.cu)
 // ---------------------------------------------------------------------------------
 

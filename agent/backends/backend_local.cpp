@@ -16,6 +16,8 @@ LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, L
   engine::ModelOptions model_options;
   model_options.backend = options.backend;
   model_options.threads = options.threads;
+  model_options.weights = options.weights;
+  model_options.kv_cache = options.kv_cache;
   model_options.progress = options.progress;
   try {
     model_ = engine::Model::load(model_dir, model_options);

@@ -9,22 +9,22 @@
 namespace agentrt::engine::cpu {
 namespace {
 
-WeightMatrix matrix(const TensorView& t) {
-  WeightMatrix w;
-  w.data = t.data;
-  w.dtype = t.dtype;
-  w.rows = static_cast<int>(t.shape[0]);
-  w.cols = t.shape.size() > 1 ? static_cast<int>(t.shape[1]) : 1;
-  return w;
+std::vector<float> to_f32(const TensorView& t) {
+  std::vector<float> out(t.numel());
+  convert_row(dense_matrix(t), 0, out.data());
+  return out;
 }
 
-std::vector<float> to_f32(const TensorView& t) {
-  WeightMatrix w = matrix(t);
-  w.cols = static_cast<int>(t.numel());
-  w.rows = 1;
-  std::vector<float> out(t.numel());
-  convert_row(w, 0, out.data());
-  return out;
+const Kernels& choose_kernels(const CpuBackendOptions& options) {
+  if (options.portable) return portable_kernels();
+  if (options.kernels.empty()) return best_kernels();
+  if (const Kernels* k = kernels_by_name(options.kernels)) return *k;
+  for (const KernelVariant& v : kernel_variants()) {
+    if (v.name == options.kernels)
+      throw std::invalid_argument("CPU kernels '" + options.kernels + "': this processor lacks " + v.missing);
+  }
+  throw std::invalid_argument("unknown CPU kernels '" + options.kernels +
+                              "' (portable, avx2, avx512, avx512_vnni, avx512_bf16)");
 }
 
 // RMSNorm in fp32 (HF InternLM2RMSNorm): x / sqrt(mean(x^2) + eps) * weight.
@@ -37,10 +37,15 @@ void rms_norm(const float* x, const float* weight, int n, double eps, float* out
 
 }  // namespace
 
-// K and V for every layer: [layer][capacity, kv_dim] fp32, grown by doubling.
+// K and V for every layer: [layer] rows [capacity] (kv_rows.h), grown by doubling.
 class CpuBackend::Cache : public KvCache {
  public:
-  Cache(int layers, int kv_dim) : kv_dim_(kv_dim), k_(layers), v_(layers) {}
+  Cache(int layers, KvFormat format, int kv_heads, int head_dim) {
+    for (int l = 0; l < layers; ++l) {
+      k_.emplace_back(format, kv_heads, head_dim);
+      v_.emplace_back(format, kv_heads, head_dim);
+    }
+  }
   int length() const override { return length_; }
   void truncate(int length) override {
     if (length < 0 || length > length_) throw std::invalid_argument("KvCache::truncate: length out of range");
@@ -50,61 +55,64 @@ class CpuBackend::Cache : public KvCache {
     if (positions <= capacity_) return;
     const int grown = std::max(positions, std::max(64, capacity_ * 2));
     for (auto* store : {&k_, &v_}) {
-      for (auto& layer : *store) layer.resize(static_cast<std::size_t>(grown) * kv_dim_);
+      for (auto& layer : *store) layer.reserve(grown);
     }
     capacity_ = grown;
   }
-  float* k(int layer, int position) {
-    return k_[layer].data() + static_cast<std::size_t>(position) * kv_dim_;
-  }
-  float* v(int layer, int position) {
-    return v_[layer].data() + static_cast<std::size_t>(position) * kv_dim_;
-  }
+  KvRows& k(int layer) { return k_[layer]; }
+  KvRows& v(int layer) { return v_[layer]; }
   void set_length(int length) { length_ = length; }
 
  private:
-  int kv_dim_;
   int length_ = 0;
   int capacity_ = 0;
-  std::vector<std::vector<float>> k_, v_;
+  std::vector<KvRows> k_, v_;
 };
 
-// Paged K and V: fp32 [layers, blocks, block_tokens, kv_dim] each. Layer-major, so that a sequence's blocks of
-// one layer lie close together (adjacent when allocated in order); block-major put one layer's blocks a
-// power-of-two stride apart, where they fought over the same cache sets (attention ran 1.4x slower).
+// Paged K and V: rows [layers, blocks, block_tokens] each (kv_rows.h). Layer-major, so that a sequence's
+// blocks of one layer lie close together (adjacent when allocated in order); block-major put one layer's
+// blocks a power-of-two stride apart, where they fought over the same cache sets (attention ran 1.4x slower).
 class CpuBackend::BlockStore : public KvBlockStore {
  public:
-  BlockStore(int blocks, int block_tokens, int layers, int kv_dim)
+  BlockStore(int blocks, int block_tokens, int layers, KvFormat format, int kv_heads, int head_dim)
       : KvBlockStore(blocks, block_tokens),
         layers_(layers),
-        kv_dim_(kv_dim),
-        // Left uninitialised: a position is read only after it was written, and untouched pages of a large
-        // pool cost no memory until blocks are used.
-        k_(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(blocks) * layers * block_tokens *
-                                                   kv_dim)),
-        v_(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(blocks) * layers * block_tokens *
-                                                   kv_dim)) {}
-  std::size_t block_bytes() const override {
-    return 2 * sizeof(float) * static_cast<std::size_t>(layers_) * block_tokens() * kv_dim_;
+        kv_dim_(kv_heads * head_dim),
+        k_(format, kv_heads, head_dim),
+        v_(format, kv_heads, head_dim) {
+    const std::size_t rows = static_cast<std::size_t>(blocks) * layers * block_tokens;
+    k_.reserve(rows);
+    v_.reserve(rows);
   }
-  float* k(int block, int layer, int slot) { return k_.get() + offset(block, layer, slot); }
-  float* v(int block, int layer, int slot) { return v_.get() + offset(block, layer, slot); }
-  bool fits(int layers, int kv_dim) const { return layers == layers_ && kv_dim == kv_dim_; }
+  std::size_t block_bytes() const override {
+    return (k_.row_bytes() + v_.row_bytes()) * static_cast<std::size_t>(layers_) * block_tokens();
+  }
+  KvRows& k() { return k_; }
+  KvRows& v() { return v_; }
+  bool fits(int layers, int kv_dim, KvFormat format) const {
+    return layers == layers_ && kv_dim == kv_dim_ && format == k_.format();
+  }
+  std::size_t row(int block, int layer, int slot) const {
+    return (static_cast<std::size_t>(layer) * blocks() + block) * block_tokens() + slot;
+  }
 
  private:
-  std::size_t offset(int block, int layer, int slot) const {
-    return ((static_cast<std::size_t>(layer) * blocks() + block) * block_tokens() + slot) * kv_dim_;
-  }
   int layers_;
   int kv_dim_;
-  std::unique_ptr<float[]> k_, v_;
+  KvRows k_, v_;
 };
 
 CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBackendOptions& options)
     : checkpoint_(std::move(checkpoint)),
       options_(options),
-      kernels_(options.portable ? &portable_kernels() : &best_kernels()),
-      pool_(options.threads) {
+      kernels_(&choose_kernels(options)),
+      pool_(options.threads),
+      matmul_(*kernels_, pool_, options.prefill_activations) {
+  CpuWeightOptions weight_options;
+  weight_options.linear = options.weights;
+  weight_options.head = options.head;
+  weight_options.progress = options.progress;
+  weights_ = std::make_unique<CpuWeights>(*checkpoint_, weight_options, pool_);
   for (const auto& layer : checkpoint_->weights().layers) {
     attention_norm_.push_back(to_f32(layer.attention_norm));
     ffn_norm_.push_back(to_f32(layer.ffn_norm));
@@ -115,22 +123,30 @@ CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBa
 }
 
 std::string CpuBackend::name() const {
-  return std::string("cpu (") + kernels_->name + ", " + std::to_string(pool_.size()) + " threads)";
+  return std::string("cpu (") + kernels_->name + ", " + std::to_string(pool_.size()) + " threads, " +
+         weights_->summary() + " weights)";
+}
+
+std::size_t CpuBackend::kv_bytes_per_position() const {
+  const KvRows rows(options_.kv_cache, config().num_key_value_heads, config().head_dim());
+  return 2 * rows.row_bytes() * static_cast<std::size_t>(config().num_hidden_layers);
 }
 
 std::unique_ptr<KvCache> CpuBackend::new_cache() {
-  return std::make_unique<Cache>(config().num_hidden_layers, config().kv_dim());
+  return std::make_unique<Cache>(config().num_hidden_layers, options_.kv_cache, config().num_key_value_heads,
+                                 config().head_dim());
 }
 
 std::unique_ptr<KvBlockStore> CpuBackend::new_block_store(int blocks, int block_tokens) {
   if (blocks <= 0 || block_tokens <= 0)
     throw std::invalid_argument("KV block store: blocks and block size must be > 0");
-  return std::make_unique<BlockStore>(blocks, block_tokens, config().num_hidden_layers, config().kv_dim());
+  return std::make_unique<BlockStore>(blocks, block_tokens, config().num_hidden_layers, options_.kv_cache,
+                                      config().num_key_value_heads, config().head_dim());
 }
 
 std::unique_ptr<PagedKvCache> CpuBackend::new_paged_cache(KvBlockStore& store) {
   auto* own = dynamic_cast<BlockStore*>(&store);
-  if (own == nullptr || !own->fits(config().num_hidden_layers, config().kv_dim())) {
+  if (own == nullptr || !own->fits(config().num_hidden_layers, config().kv_dim(), options_.kv_cache)) {
     throw std::invalid_argument("CpuBackend: the block store was made by another backend or model");
   }
   return std::make_unique<PagedKvCache>(store);
@@ -156,39 +172,31 @@ CpuBackend::Row CpuBackend::row_for(KvCache& cache, int position, int64_t rope_l
   return row;
 }
 
-float* CpuBackend::key(const Row& row, int layer, int position) const {
-  if (row.cache != nullptr) return row.cache->k(layer, position);
+void CpuBackend::store_kv(const Row& row, int layer, const float* k, const float* v) const {
+  if (row.cache != nullptr) {
+    row.cache->k(layer).store(row.position, k);
+    row.cache->v(layer).store(row.position, v);
+    return;
+  }
   auto& store = static_cast<BlockStore&>(row.paged->store());
   const int bt = store.block_tokens();
-  return store.k(row.paged->block_table()[position / bt], layer, position % bt);
-}
-
-float* CpuBackend::value(const Row& row, int layer, int position) const {
-  if (row.cache != nullptr) return row.cache->v(layer, position);
-  auto& store = static_cast<BlockStore&>(row.paged->store());
-  const int bt = store.block_tokens();
-  return store.v(row.paged->block_table()[position / bt], layer, position % bt);
+  const std::size_t at = store.row(row.paged->block_table()[row.position / bt], layer, row.position % bt);
+  store.k().store(at, k);
+  store.v().store(at, v);
 }
 
 CpuBackend::KvRun CpuBackend::run_at(const Row& row, int layer, int position, int end) const {
   if (row.cache != nullptr)
-    return KvRun{row.cache->k(layer, position), row.cache->v(layer, position), end - position};
+    return KvRun{row.cache->k(layer).at(position), row.cache->v(layer).at(position), end - position};
   const int bt = row.paged->store().block_tokens();
   const int slot = position % bt;
   auto& store = static_cast<BlockStore&>(row.paged->store());
-  const int32_t block = row.paged->block_table()[position / bt];
-  return KvRun{store.k(block, layer, slot), store.v(block, layer, slot), std::min(bt - slot, end - position)};
+  const std::size_t at = store.row(row.paged->block_table()[position / bt], layer, slot);
+  return KvRun{store.k().at(at), store.v().at(at), std::min(bt - slot, end - position)};
 }
 
 void CpuBackend::matmul(const WeightMatrix& w, const float* x, int m, float* y) {
-  // Chunks of 16 rows, a few per thread so that uneven progress evens out.
-  const int chunk = std::max(16, (w.rows / (pool_.size() * 4) + 15) / 16 * 16);
-  const int tasks = (w.rows + chunk - 1) / chunk;
-  pool_.run(tasks, [&](int task, int) {
-    const int begin = task * chunk;
-    const int end = std::min(w.rows, begin + chunk);
-    kernels_->matmul(w, x, m, w.cols, y, w.rows, begin, end);
-  });
+  matmul_.run(w, x, m, w.cols, y, w.rows);
 }
 
 const std::vector<float>& CpuBackend::inv_freq_for(int64_t rope_length) {
@@ -222,7 +230,6 @@ void CpuBackend::rope(float* vec, int heads, int position, int64_t rope_length) 
 void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> rows,
                           std::span<const bool> want_logits, float* logits) {
   const ModelConfig& c = config();
-  const ModelWeights& weights = checkpoint_->weights();
   const int m = static_cast<int>(tokens.size());
   const int h = c.hidden_size, d = c.head_dim(), nh = c.num_attention_heads, nkv = c.num_key_value_heads;
   const int ff = c.intermediate_size, qkv_rows = c.qkv_rows(), kv_dim = c.kv_dim();
@@ -235,8 +242,9 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
   std::vector<float> attn(static_cast<std::size_t>(m) * nh * d);   // [m, nh d]
   std::vector<float> gate(static_cast<std::size_t>(m) * ff);       // [m, intermediate]
   std::vector<float> up(static_cast<std::size_t>(m) * ff);         // [m, intermediate]
+  std::vector<float> k_row(kv_dim), v_row(kv_dim);                 // one token's K and V [kv_dim]
 
-  const WeightMatrix embeddings = matrix(weights.tok_embeddings);
+  const WeightMatrix& embeddings = weights_->embeddings();
   for (int t = 0; t < m; ++t) {
     if (tokens[t] < 0 || tokens[t] >= c.vocab_size) {
       throw std::invalid_argument("token id " + std::to_string(tokens[t]) + " is outside the vocabulary of " +
@@ -253,23 +261,22 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    const LayerWeights& lw = weights.layers[l];
+    const CpuLayerWeights& lw = weights_->layer(l);
     for (int t = 0; t < m; ++t) {
       rms_norm(&x[t * h], attention_norm_[l].data(), h, c.rms_norm_eps, &xn[t * h]);
     }
-    matmul(matrix(lw.wqkv), xn.data(), m, qkv.data());
+    matmul(lw.wqkv, xn.data(), m, qkv.data());
     for (int t = 0; t < m; ++t) {
       const float* packed = &qkv[static_cast<std::size_t>(t) * qkv_rows];
       float* qt = &q[static_cast<std::size_t>(t) * nh * d];
       for (int head = 0; head < nh; ++head) std::copy_n(packed + layout.query_row(head), d, qt + head * d);
-      float* kt = key(rows[t], l, rows[t].position);
-      float* vt = value(rows[t], l, rows[t].position);
       for (int kv = 0; kv < nkv; ++kv) {
-        std::copy_n(packed + layout.key_row(kv), d, kt + kv * d);
-        std::copy_n(packed + layout.value_row(kv), d, vt + kv * d);
+        std::copy_n(packed + layout.key_row(kv), d, k_row.data() + kv * d);
+        std::copy_n(packed + layout.value_row(kv), d, v_row.data() + kv * d);
       }
       rope(qt, nh, rows[t].position, rows[t].rope_length);
-      rope(kt, nkv, rows[t].position, rows[t].rope_length);
+      rope(k_row.data(), nkv, rows[t].position, rows[t].rope_length);
+      store_kv(rows[t], l, k_row.data(), v_row.data());
     }
     // Attention: each (token, head) attends to its sequence's positions [0, position].
     pool_.run(m * nh, [&](int task, int thread) {
@@ -282,8 +289,13 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
       // arithmetic of the block table is paid once per run, not per position.
       for (int j = 0; j <= row.position;) {
         const KvRun run = run_at(row, l, j, row.position + 1);
+        if (run.k.f32 != nullptr) {
+          kernels_->scores(qh, run.k.f32 + kv * d, kv_dim, run.count, d, scores + j);
+        } else {
+          kernels_->scores_i8(qh, run.k.i8 + kv * d, kv_dim, run.k.scale + kv, nkv, run.count, d, scores + j);
+        }
         for (int i = 0; i < run.count; ++i) {
-          scores[j + i] = kernels_->dot(qh, run.k + static_cast<std::size_t>(i) * kv_dim + kv * d, d) * scale;
+          scores[j + i] *= scale;
           max_score = std::max(max_score, scores[j + i]);
         }
         j += run.count;
@@ -295,21 +307,26 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
       }
       float* out = &attn[(static_cast<std::size_t>(t) * nh + head) * d];
       std::fill_n(out, d, 0.0f);
+      const float inv_sum = 1.0f / sum;
+      for (int j = 0; j <= row.position; ++j) scores[j] *= inv_sum;
       for (int j = 0; j <= row.position;) {
         const KvRun run = run_at(row, l, j, row.position + 1);
-        for (int i = 0; i < run.count; ++i)
-          kernels_->axpy(scores[j + i] / sum, run.v + static_cast<std::size_t>(i) * kv_dim + kv * d, out, d);
+        if (run.v.f32 != nullptr) {
+          kernels_->mix(scores + j, run.v.f32 + kv * d, kv_dim, run.count, d, out);
+        } else {
+          kernels_->mix_i8(scores + j, run.v.i8 + kv * d, kv_dim, run.v.scale + kv, nkv, run.count, d, out);
+        }
         j += run.count;
       }
     });
-    matmul(matrix(lw.wo), attn.data(), m, xn.data());
+    matmul(lw.wo, attn.data(), m, xn.data());
     for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
 
     for (int t = 0; t < m; ++t) rms_norm(&x[t * h], ffn_norm_[l].data(), h, c.rms_norm_eps, &xn[t * h]);
-    matmul(matrix(lw.w1), xn.data(), m, gate.data());
-    matmul(matrix(lw.w3), xn.data(), m, up.data());
+    matmul(lw.w1, xn.data(), m, gate.data());
+    matmul(lw.w3, xn.data(), m, up.data());
     for (std::size_t i = 0; i < gate.size(); ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-    matmul(matrix(lw.w2), gate.data(), m, xn.data());
+    matmul(lw.w2, gate.data(), m, xn.data());
     for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
   }
   for (const Row& row : rows) {
@@ -327,7 +344,7 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
       rms_norm(&x[t * h], final_norm_.data(), h, c.rms_norm_eps,
                &xn[static_cast<std::size_t>(out_rows++) * h]);
   }
-  if (out_rows > 0) matmul(matrix(weights.output), xn.data(), out_rows, logits);
+  if (out_rows > 0) matmul(weights_->output(), xn.data(), out_rows, logits);
 }
 
 void CpuBackend::prefill(KvCache& cache, std::span<const int32_t> tokens, LogitsFor which,

@@ -4,19 +4,31 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/backend.h"
 #include "engine/checkpoint.h"
+#include "engine/cpu/cpu_weights.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/kv_rows.h"
+#include "engine/cpu/matmul.h"
 #include "engine/cpu/thread_pool.h"
 
 namespace agentrt::engine::cpu {
 
 struct CpuBackendOptions {
   int threads = 0;          // 0: one per hardware thread
-  bool portable = false;    // use the portable kernels even where AVX2 is available
+  bool portable = false;    // use the portable kernels even where a faster variant is available
+  std::string kernels;      // a kernel variant by name (kernels.h); empty: the fastest (or portable above)
   int prefill_chunk = 256;  // tokens per forward pass during prefill (bounds the activation memory)
+  // Weights: Dense keeps the checkpoint's (a quantized checkpoint stays quantized); Int8/Int4 quantize a
+  // dense checkpoint at load (cpu_weights.h).
+  WeightFormat weights = WeightFormat::Dense;
+  WeightFormat head = WeightFormat::Int8;  // the output head's format when the layers are quantized
+  LoadProgress progress;                   // conversion progress
+  KvFormat kv_cache = KvFormat::F32;       // KV caches and block stores: fp32 or int8 (kv_rows.h)
+  PrefillActivations prefill_activations = PrefillActivations::Auto;  // matmul.h
 };
 
 class CpuBackend : public Backend {
@@ -36,6 +48,9 @@ class CpuBackend : public Backend {
 
   int threads() const { return pool_.size(); }
   const Kernels& kernels() const { return *kernels_; }
+  const CpuWeights& weights() const { return *weights_; }
+  // Bytes of K and V one position takes in every layer (what decode reads per position of context).
+  std::size_t kv_bytes_per_position() const;
 
  private:
   class Cache;
@@ -52,14 +67,13 @@ class CpuBackend : public Backend {
   // Positions [position, position + count) of a row's sequence in one layer, stored back to back: K and V
   // [count, kv_dim] each. count is at most end - position.
   struct KvRun {
-    const float* k;
-    const float* v;
+    KvSpan k;
+    KvSpan v;
     int count;
   };
   KvRun run_at(const Row& row, int layer, int position, int end) const;
-  // K or V [kv_dim] of a row's sequence at `position` of `layer`.
-  float* key(const Row& row, int layer, int position) const;
-  float* value(const Row& row, int layer, int position) const;
+  // Writes K and V [kv_dim] of a row's token (at row.position) in `layer`.
+  void store_kv(const Row& row, int layer, const float* k, const float* v) const;
   // Runs rows (one token each) through the model; logits for rows with want_logits[i], written in order.
   void run_rows(std::span<const int32_t> tokens, std::span<const Row> rows, std::span<const bool> want_logits,
                 float* logits);
@@ -71,6 +85,8 @@ class CpuBackend : public Backend {
   CpuBackendOptions options_;
   const Kernels* kernels_;
   ThreadPool pool_;
+  MatmulRunner matmul_;
+  std::unique_ptr<CpuWeights> weights_;
   // fp32 copies of the small weights.
   std::vector<std::vector<float>> attention_norm_, ffn_norm_;
   std::vector<float> final_norm_;

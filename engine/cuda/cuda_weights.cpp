@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "engine/dtype.h"
@@ -30,6 +31,9 @@ void to_bf16(const TensorView& t, std::size_t first, std::size_t count, uint16_t
       for (std::size_t i = 0; i < count; ++i) out[i] = f32_to_bf16(in[i]);
       return;
     }
+    case DType::I8:
+    case DType::I32:
+      throw std::invalid_argument("tensor '" + t.name + "': the CUDA backend uploads dense weights only");
   }
 }
 
@@ -48,6 +52,9 @@ float to_f32(const TensorView& t, std::size_t i) {
       std::memcpy(&value, bytes + i * 4, 4);
       return value;
     }
+    case DType::I8:
+    case DType::I32:
+      break;
   }
   return 0.0f;
 }

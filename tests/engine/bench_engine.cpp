@@ -1,11 +1,19 @@
-// Kernel benchmarks, fast path next to its baseline (the portable kernels): a weight-matrix product of a 1.8B
-// layer's shape (2048 x 2048 bf16) for decode (1 token, memory bound) and prefill (64 tokens, compute bound),
-// one thread each. Counters: GFLOP/s and weight bytes read per second.
+// Kernel benchmarks, every variant next to its baseline (the portable kernels): a weight-matrix product of a
+// 1.8B layer's shape (2048 x 2048) for decode (1 token, memory bound) and prefill (64 and 256 tokens,
+// compute bound), one thread each, for bf16, int8 and int4 weights and each product path (fp32 activations,
+// int8 activations for the integer products, bf16 activations for vdpbf16ps). Counters: GFLOP/s and weight
+// bytes read per second. Attention over one head (d 128, 512 positions of a KV row of 8 heads, fp32 and
+// int8): the batched primitives (Kernels::scores/mix) next to one dot/axpy call per position, the loop they
+// replaced.
 #include <benchmark/benchmark.h>
 
+#include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/quantized_matrix.h"
 
 namespace agentrt::engine::cpu {
 namespace {
@@ -13,31 +21,170 @@ namespace {
 constexpr int kRows = 2048;
 constexpr int kCols = 2048;
 
-void BM_Matmul(benchmark::State& state, bool fast) {
-  const Kernels* kernels = fast ? avx2_kernels() : &portable_kernels();
+enum class Path { F32, Integer, Bf16 };
+
+struct Matrix {
+  std::vector<uint16_t> bf16;
+  std::unique_ptr<QuantizedMatrix> quantized;
+  WeightMatrix view;
+};
+
+Matrix make(WeightFormat format) {
+  Matrix m;
+  std::mt19937 rng(1);
+  if (format == WeightFormat::Dense) {
+    m.bf16.resize(static_cast<std::size_t>(kRows) * kCols);
+    for (std::size_t i = 0; i < m.bf16.size(); ++i)
+      m.bf16[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+    m.view = WeightMatrix{m.bf16.data(), DType::BF16, kRows, kCols};
+    return m;
+  }
+  m.quantized = std::make_unique<QuantizedMatrix>(format, kRows, kCols);
+  std::vector<int8_t> q8(kCols);
+  std::vector<uint8_t> q4(kCols), zeros(kCols / kQuantGroup, 8);
+  std::vector<float> scales(kCols / kQuantGroup, 0.01f);
+  for (int r = 0; r < kRows; ++r) {
+    for (int k = 0; k < kCols; ++k) {
+      q8[k] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+      q4[k] = static_cast<uint8_t>(rng() % 16);
+    }
+    if (format == WeightFormat::Int8) {
+      m.quantized->set_int8_row(r, q8.data(), 0.01f);
+    } else {
+      m.quantized->set_int4_row(r, q4.data(), zeros.data(), scales.data());
+    }
+  }
+  m.view = m.quantized->view();
+  return m;
+}
+
+void BM_Matmul(benchmark::State& state, const std::string& variant, WeightFormat format, Path path) {
+  const Kernels* kernels = kernels_by_name(variant);
   if (kernels == nullptr) {
-    state.SkipWithError("no AVX2 on this processor");
+    state.SkipWithError(("this processor lacks the " + variant + " kernels").c_str());
+    return;
+  }
+  if (path == Path::Bf16 && kernels->matmul_bf16 == nullptr) {
+    state.SkipWithError("no bf16 dot product in this variant");
     return;
   }
   const int m = static_cast<int>(state.range(0));
-  std::vector<uint16_t> w(static_cast<std::size_t>(kRows) * kCols);
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+  const Matrix w = make(format);
   std::vector<float> x(static_cast<std::size_t>(m) * kCols, 0.25f), y(static_cast<std::size_t>(m) * kRows);
-  const WeightMatrix matrix{w.data(), DType::BF16, kRows, kCols};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 13) / 13.0f - 0.5f;
+  QuantizedInputBuffer quantized;
+  Bf16InputBuffer bf16;
   for (auto _ : state) {
-    kernels->matmul(matrix, x.data(), m, kCols, y.data(), kRows, 0, kRows);
+    // The activations are prepared inside the loop, as the backend does once per product.
+    if (path == Path::Integer) {
+      const QuantizedInput& in = quantized.quantize(*kernels, x.data(), m, kCols, kCols);
+      kernels->matmul_quantized(w.view, in, y.data(), kRows, 0, kRows);
+    } else if (path == Path::Bf16) {
+      const Bf16Input& in = bf16.convert(x.data(), m, kCols, kCols);
+      kernels->matmul_bf16(w.view, in, y.data(), kRows, 0, kRows);
+    } else {
+      kernels->matmul(w.view, x.data(), m, kCols, y.data(), kRows, 0, kRows);
+    }
     benchmark::DoNotOptimize(y.data());
   }
   const double flop = 2.0 * m * kRows * kCols;
   state.counters["GFLOP/s"] = benchmark::Counter(flop / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["weight_GB/s"] =
-      benchmark::Counter(2.0 * kRows * kCols / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(w.view.bytes()) / 1e9,
+                                                     benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK_CAPTURE(BM_Matmul, portable, false)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Matmul, avx2, true)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+enum class AttentionPath { PerPosition, Batched };
+
+// One head's decode attention: scores against every position, then the weighted sum of the values.
+void BM_Attention(benchmark::State& state, const std::string& variant, bool int8, AttentionPath path) {
+  const Kernels* kernels = kernels_by_name(variant);
+  if (kernels == nullptr) {
+    state.SkipWithError(("this processor lacks the " + variant + " kernels").c_str());
+    return;
+  }
+  constexpr int kHead = 128, kKvHeads = 8;
+  constexpr std::size_t kStride = static_cast<std::size_t>(kHead) * kKvHeads;
+  const int count = static_cast<int>(state.range(0));
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> q(kHead), k(kStride * count), v(kStride * count), scale(kKvHeads * count, 0.01f);
+  std::vector<int8_t> k8(kStride * count), v8(kStride * count);  // [count, kKvHeads, kHead]
+  for (float& x : q) x = uniform(rng);
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    k[i] = uniform(rng);
+    v[i] = uniform(rng);
+    k8[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    v8[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  }
+  std::vector<float> scores(count), out(kHead);
+  for (auto _ : state) {
+    if (path == AttentionPath::Batched) {
+      if (int8) {
+        kernels->scores_i8(q.data(), k8.data(), kStride, scale.data(), kKvHeads, count, kHead, scores.data());
+        kernels->mix_i8(scores.data(), v8.data(), kStride, scale.data(), kKvHeads, count, kHead, out.data());
+      } else {
+        kernels->scores(q.data(), k.data(), kStride, count, kHead, scores.data());
+        kernels->mix(scores.data(), v.data(), kStride, count, kHead, out.data());
+      }
+    } else {
+      for (int i = 0; i < count; ++i) {
+        const std::size_t at = static_cast<std::size_t>(i) * kStride;
+        scores[i] = int8 ? kernels->dot_i8(q.data(), k8.data() + at, kHead) * scale[i * kKvHeads]
+                         : kernels->dot(q.data(), k.data() + at, kHead);
+      }
+      for (int i = 0; i < count; ++i) {
+        const std::size_t at = static_cast<std::size_t>(i) * kStride;
+        if (int8) {
+          kernels->axpy_i8(scores[i] * scale[i * kKvHeads], v8.data() + at, out.data(), kHead);
+        } else {
+          kernels->axpy(scores[i], v.data() + at, out.data(), kHead);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["positions/s"] =
+      benchmark::Counter(static_cast<double>(count), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_all() {
+  for (const std::string variant : {"portable", "avx2", "avx512", "avx512_vnni", "avx512_bf16"}) {
+    const auto add = [&](const std::string& what, WeightFormat format, Path path, std::vector<int> ms) {
+      auto* b =
+          benchmark::RegisterBenchmark(("Matmul/" + variant + "/" + what).c_str(),
+                                       [=](benchmark::State& s) { BM_Matmul(s, variant, format, path); });
+      for (const int m : ms) b->Arg(m);
+      b->Unit(benchmark::kMillisecond);
+    };
+    const std::vector<int> prefill =
+        variant == "portable" ? std::vector<int>{1, 64} : std::vector<int>{1, 64, 256};
+    add("bf16", WeightFormat::Dense, Path::F32, prefill);
+    add("bf16_bf16act", WeightFormat::Dense, Path::Bf16, {64, 256});
+    add("int8_int8act", WeightFormat::Int8, Path::Integer, {1, 4});
+    add("int4_int8act", WeightFormat::Int4, Path::Integer, {1, 4});
+    add("int8", WeightFormat::Int8, Path::F32, {64});
+    add("int4", WeightFormat::Int4, Path::F32, {64});
+    add("int4_bf16act", WeightFormat::Int4, Path::Bf16, {256});
+    for (const bool int8 : {false, true}) {
+      for (const AttentionPath path : {AttentionPath::PerPosition, AttentionPath::Batched}) {
+        const std::string name = std::string("Attention/") + variant + (int8 ? "/int8_kv" : "/fp32_kv") +
+                                 (path == AttentionPath::Batched ? "/batched" : "/per_position");
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [=](benchmark::State& s) { BM_Attention(s, variant, int8, path); })
+            ->Arg(512)
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace agentrt::engine::cpu
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  agentrt::engine::cpu::register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -154,11 +154,20 @@ TEST(Checkpoint, MissingExtraAndMisshapenTensors) {
 TEST(Checkpoint, UnsupportedDtype) {
   const auto dir = copy_model(testing::tiny_model(), "dtype");
   edit_header(dir / "model.safetensors", [](nlohmann::json& h) {
+    h["model.norm.weight"]["dtype"] = "F64";
+    h["model.norm.weight"]["shape"] = {16};
+  });
+  EXPECT_NE(
+      load_error(dir).find("unsupported dtype 'F64' of tensor 'model.norm.weight' (supported: BF16, F16, "
+                           "F32, I8, I32)"),
+      std::string::npos)
+      << load_error(dir);
+  // I8 is a dtype of quantized tensors, never of a dense weight.
+  edit_header(dir / "model.safetensors", [](nlohmann::json& h) {
     h["model.norm.weight"]["dtype"] = "I8";
     h["model.norm.weight"]["shape"] = {128};
   });
-  EXPECT_NE(load_error(dir).find(
-                "unsupported dtype 'I8' of tensor 'model.norm.weight' (supported: BF16, F16, F32)"),
+  EXPECT_NE(load_error(dir).find("tensor 'model.norm.weight' is I8; a dense weight must be BF16, F16 or F32"),
             std::string::npos)
       << load_error(dir);
 }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/model_maker.h"
@@ -16,6 +17,8 @@ const std::filesystem::path& tiny_model();
 // Makes a checkpoint under the temp folder from options.
 std::filesystem::path make_test_model(const std::string& name, const MakeModelOptions& options);
 std::string read_file(const std::filesystem::path& path);
+// Runs a shell command; returns its exit status and its stdout and stderr together.
+std::pair<int, std::string> run_command(const std::string& command);
 void write_file(const std::filesystem::path& path, const std::string& bytes);
 
 }  // namespace agentrt::engine::testing

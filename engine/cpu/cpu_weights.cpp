@@ -1,0 +1,187 @@
+#include "engine/cpu/cpu_weights.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "engine/dtype.h"
+#include "engine/mapped_file.h"
+#include "engine/quantize.h"
+
+namespace agentrt::engine::cpu {
+namespace {
+
+const char* format_name(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::Int8:
+      return "int8";
+    case WeightFormat::Int4:
+      return "int4";
+    case WeightFormat::Dense:
+      break;
+  }
+  return "dense";
+}
+
+}  // namespace
+
+WeightMatrix dense_matrix(const TensorView& t) {
+  WeightMatrix w;
+  w.data = t.data;
+  w.dtype = t.dtype;
+  w.rows = t.shape.size() > 1 ? static_cast<int>(t.shape[0]) : 1;
+  w.cols = t.shape.size() > 1 ? static_cast<int>(t.shape[1]) : static_cast<int>(t.numel());
+  return w;
+}
+
+std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, QuantMethod method, int rows,
+                                                  int cols, ThreadPool& pool) {
+  if (method == QuantMethod::Awq) {
+    auto matrix = std::make_unique<QuantizedMatrix>(WeightFormat::Int4, rows, cols);
+    QuantizedMatrix& m = *matrix;
+    const int groups = m.view().groups();
+    // Eight output rows share each packed int32: unpack them together.
+    const auto* qweight = static_cast<const int32_t*>(q.qweight.data);
+    const auto* qzeros = static_cast<const int32_t*>(q.qzeros.data);
+    const auto* scales = static_cast<const uint16_t*>(q.scales.data);
+    pool.run(rows / 8, [&](int c, int) {
+      std::vector<uint8_t> qs(static_cast<std::size_t>(8) * cols),
+          zeros(static_cast<std::size_t>(8) * groups);
+      std::vector<uint16_t> half(static_cast<std::size_t>(8) * groups);
+      std::vector<float> s(groups);
+      unpack_awq_rows(qweight, qzeros, scales, rows, cols, c, qs.data(), zeros.data(), half.data());
+      for (int j = 0; j < 8; ++j) {
+        for (int g = 0; g < groups; ++g) s[g] = f16_to_f32(half[static_cast<std::size_t>(j) * groups + g]);
+        m.set_int4_row(8 * c + j, qs.data() + static_cast<std::size_t>(j) * cols,
+                       zeros.data() + static_cast<std::size_t>(j) * groups, s.data());
+      }
+    });
+    return matrix;
+  }
+  auto matrix = std::make_unique<QuantizedMatrix>(WeightFormat::Int8, rows, cols);
+  QuantizedMatrix& m = *matrix;
+  const auto* qweight = static_cast<const int8_t*>(q.qweight.data);
+  pool.run(rows, [&](int r, int) {
+    const float scale = q.scales.dtype == DType::F32
+                            ? static_cast<const float*>(q.scales.data)[r]
+                            : f16_to_f32(static_cast<const uint16_t*>(q.scales.data)[r]);
+    m.set_int8_row(r, qweight + static_cast<std::size_t>(r) * cols, scale);
+  });
+  return matrix;
+}
+
+CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& options, ThreadPool& pool)
+    : progress_(options.progress) {
+  const ModelWeights& w = checkpoint.weights();
+  const QuantMethod method = checkpoint.config().quantization.method;
+  linear_ = options.linear;
+  if (method == QuantMethod::Awq) {
+    if (linear_ == WeightFormat::Int8) {
+      throw std::invalid_argument("--weights int8: " + checkpoint.dir().string() +
+                                  " is an int4 AWQ checkpoint; it loads as int4 only");
+    }
+    linear_ = WeightFormat::Int4;
+  } else if (method == QuantMethod::Int8) {
+    if (linear_ == WeightFormat::Int4) {
+      throw std::invalid_argument("--weights int4: " + checkpoint.dir().string() +
+                                  " is an int8 checkpoint; it loads as int8 only");
+    }
+    linear_ = WeightFormat::Int8;
+  }
+  head_ = linear_ == WeightFormat::Dense ? WeightFormat::Dense : options.head;
+  embeddings_ = dense_matrix(w.tok_embeddings);
+  dense_dtype_ = std::string(dtype_name(w.tok_embeddings.dtype));
+
+  // Progress counts the dense bytes (or quantized tensors' bytes) each conversion reads.
+  const auto source_bytes = [&](const TensorView& dense, const QuantizedLinear& q) -> uint64_t {
+    if (q.present()) return q.qweight.bytes + q.qzeros.bytes + q.scales.bytes;
+    return dense.bytes;
+  };
+  if (linear_ != WeightFormat::Dense) {
+    for (const auto& layer : w.layers) {
+      total_ += source_bytes(layer.wqkv, layer.quantized.wqkv) + source_bytes(layer.wo, layer.quantized.wo) +
+                source_bytes(layer.w1, layer.quantized.w1) + source_bytes(layer.w3, layer.quantized.w3) +
+                source_bytes(layer.w2, layer.quantized.w2);
+    }
+  }
+  if (head_ != WeightFormat::Dense) total_ += w.output.bytes;
+
+  for (const auto& layer : w.layers) {
+    CpuLayerWeights out;
+    out.wqkv = convert(layer.wqkv, layer.quantized.wqkv, linear_, method, pool);
+    out.wo = convert(layer.wo, layer.quantized.wo, linear_, method, pool);
+    out.w1 = convert(layer.w1, layer.quantized.w1, linear_, method, pool);
+    out.w3 = convert(layer.w3, layer.quantized.w3, linear_, method, pool);
+    out.w2 = convert(layer.w2, layer.quantized.w2, linear_, method, pool);
+    layers_.push_back(out);
+  }
+  output_ = convert(w.output, QuantizedLinear{}, head_, QuantMethod::None, pool);
+}
+
+WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear& q, WeightFormat format,
+                                 QuantMethod method, ThreadPool& pool) {
+  if (format == WeightFormat::Dense) return dense_matrix(dense);
+  const int rows = static_cast<int>(dense.shape[0]), cols = static_cast<int>(dense.shape[1]);
+  if (format == WeightFormat::Int4 && cols % kQuantGroup != 0) {
+    throw std::invalid_argument("--weights int4: tensor '" + dense.name + "' has " + std::to_string(cols) +
+                                " inputs, not a multiple of the group size " + std::to_string(kQuantGroup));
+  }
+  std::unique_ptr<QuantizedMatrix> matrix;
+  if (q.present()) {
+    matrix = repack_quantized(q, method, rows, cols, pool);
+    MappedFile::release(q.qweight.data, q.qweight.bytes);
+  } else {
+    matrix = std::make_unique<QuantizedMatrix>(format, rows, cols);
+    QuantizedMatrix& m = *matrix;
+    const int groups = m.view().groups();
+    // Round to nearest from the dense weights, a block of rows per task.
+    const WeightMatrix source = dense_matrix(dense);
+    constexpr int kBlock = 64;
+    pool.run((rows + kBlock - 1) / kBlock, [&](int task, int) {
+      std::vector<float> row(cols);
+      std::vector<int8_t> q8(cols);
+      std::vector<uint8_t> q4(cols), zeros(groups);
+      std::vector<float> scales(groups);
+      const int first = task * kBlock, last = std::min(rows, (task + 1) * kBlock);
+      for (int r = first; r < last; ++r) {
+        convert_row(source, r, row.data());
+        if (format == WeightFormat::Int8) {
+          m.set_int8_row(r, q8.data(), quantize_int8_row(row, q8));
+        } else {
+          for (int g = 0; g < groups; ++g) {
+            scales[g] = quantize_int4_group(std::span(row).subspan(g * kQuantGroup, kQuantGroup),
+                                            std::span(q4).subspan(g * kQuantGroup, kQuantGroup), zeros[g]);
+          }
+          m.set_int4_row(r, q4.data(), zeros.data(), scales.data());
+        }
+      }
+      // The rows just read are not needed again: let them go now, so the peak stays near the quantized size
+      // (an output head of 380 MB in bf16 would otherwise stay resident until the whole tensor is done).
+      const std::size_t row_bytes = static_cast<std::size_t>(cols) * dtype_size(dense.dtype);
+      MappedFile::release(static_cast<const char*>(dense.data) + first * row_bytes,
+                          (last - first) * row_bytes);
+    });
+    MappedFile::release(dense.data, dense.bytes);
+  }
+  done_ += q.present() ? q.qweight.bytes + q.qzeros.bytes + q.scales.bytes : dense.bytes;
+  if (progress_) progress_(std::min(done_, total_), total_);
+  owned_.push_back(std::move(matrix));
+  return owned_.back()->view();
+}
+
+uint64_t CpuWeights::decode_bytes_per_token() const {
+  uint64_t bytes = 0;
+  for (const auto& l : layers_)
+    bytes += l.wqkv.bytes() + l.wo.bytes() + l.w1.bytes() + l.w3.bytes() + l.w2.bytes();
+  return bytes + output_.bytes() + embeddings_.bytes() / std::max(1, embeddings_.rows);
+}
+
+std::string CpuWeights::summary() const {
+  if (linear_ == WeightFormat::Dense) return dense_dtype_;
+  std::string out = format_name(linear_);
+  if (linear_ == WeightFormat::Int4) out += " (group " + std::to_string(kQuantGroup) + ")";
+  out +=
+      std::string(" layers, ") + (head_ == WeightFormat::Dense ? dense_dtype_ : format_name(head_)) + " head";
+  return out;
+}
+
+}  // namespace agentrt::engine::cpu

@@ -1,0 +1,72 @@
+// The weight matrices the CPU backend multiplies by: the checkpoint's dense tensors in place (memory mapped),
+// or int8/int4 copies in the kernels' layouts, either quantized at load from a dense checkpoint (round to
+// nearest: int8 one scale per output row; int4 groups of 128 with a zero point, as AutoAWQ computes them) or
+// repacked from a quantized checkpoint (AWQ int4, agentrt_int8) exactly as published.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint.h"
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/quantized_matrix.h"
+#include "engine/cpu/thread_pool.h"
+
+namespace agentrt::engine::cpu {
+
+struct CpuLayerWeights {
+  WeightMatrix wqkv, wo, w1, w3, w2;
+};
+
+struct CpuWeightOptions {
+  // The linear layers: Dense keeps what the checkpoint stores (a quantized checkpoint stays quantized); Int8
+  // or Int4 quantizes a dense checkpoint at load. Converting a quantized checkpoint to the other format is
+  // refused (std::invalid_argument).
+  WeightFormat linear = WeightFormat::Dense;
+  // The output head when the linear layers are quantized (int8 by default: the head is an eighth of a 1.8B
+  // model's bytes per token; Dense keeps it as stored).
+  WeightFormat head = WeightFormat::Int8;
+  // Called as matrices are converted: (bytes done, bytes total).
+  LoadProgress progress;
+};
+
+class CpuWeights {
+ public:
+  // Converts on `pool`'s threads; the dense pages a conversion read are released from the process.
+  CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& options, ThreadPool& pool);
+
+  const CpuLayerWeights& layer(int i) const { return layers_[i]; }
+  const WeightMatrix& output() const { return output_; }
+  const WeightMatrix& embeddings() const { return embeddings_; }
+  // Bytes one decode step reads: every layer's matrices, the output head and one embedding row.
+  uint64_t decode_bytes_per_token() const;
+  // "BF16", "int4 (group 128) + int8 head", ...
+  std::string summary() const;
+  // The format of the linear layers in use.
+  WeightFormat linear_format() const { return linear_; }
+
+ private:
+  WeightMatrix convert(const TensorView& dense, const QuantizedLinear& quantized, WeightFormat format,
+                       QuantMethod method, ThreadPool& pool);
+
+  std::vector<CpuLayerWeights> layers_;
+  WeightMatrix output_, embeddings_;
+  std::vector<std::unique_ptr<QuantizedMatrix>> owned_;
+  WeightFormat linear_ = WeightFormat::Dense;
+  WeightFormat head_ = WeightFormat::Dense;
+  std::string dense_dtype_;
+  uint64_t done_ = 0, total_ = 0;
+  LoadProgress progress_;
+};
+
+// A dense tensor as a WeightMatrix (2-D: [rows, cols]; 1-D: one row).
+WeightMatrix dense_matrix(const TensorView& t);
+
+// A quantized checkpoint's linear layer [rows, cols] (tensors checked by take_quantized_linear) in the
+// kernels' layout: AWQ int4 unpacked exactly as published, agentrt_int8 biased.
+std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, QuantMethod method, int rows,
+                                                  int cols, ThreadPool& pool);
+
+}  // namespace agentrt::engine::cpu
