@@ -87,6 +87,10 @@ void run_cuda(const BenchArgs& args) {
   engine::cuda::CudaBenchOptions options;
   options.decode_steps = args.gen;
   options.decode_context = args.prompt_len;
+  const engine::cpu::WeightFormat weights = engine::parse_weight_format(args.weights);
+  options.backend.weights = weights == engine::cpu::WeightFormat::Int8   ? engine::cuda::GpuWeights::Int8
+                            : weights == engine::cpu::WeightFormat::Int4 ? engine::cuda::GpuWeights::Int4
+                                                                         : engine::cuda::GpuWeights::Bf16;
   const engine::ModelConfig config =
       args.preset.empty() ? engine::load_model_config(args.model) : engine::preset_config(args.preset);
   const auto out = engine::cuda::run_cuda_bench(config, args.model, options);
@@ -284,7 +288,7 @@ const CommandRegistrar registrar(63, [](CLI::App& app) {
   cmd->add_option("--gen", args->gen, "decode steps (default 32)");
   cmd->add_option("--batch", args->batch, "sequences decoded together (default 1; cpu only)");
   cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
-  cmd->add_option("--weights", args->weights, "auto (as stored) | int8 | int4 (quantized at load; cpu)");
+  cmd->add_option("--weights", args->weights, "auto (as stored) | int8 | int4 (quantized at load)");
   cmd->add_option("--kv-cache", args->kv_cache, "auto (fp32) | int8 (cpu)");
   cmd->add_option("--prefill-activations", args->prefill_activations,
                   "auto (bf16 for int8/int4 weights, fp32 for dense) | fp32 | bf16 (cpu: bf16 doubles the "

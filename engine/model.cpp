@@ -56,11 +56,6 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   const auto start = std::chrono::steady_clock::now();
   ProgressBar bar("loading " + dir.filename().string(),
                   options.progress && ProgressBar::stderr_is_terminal());
-  if (options.backend == "cuda" && weights != cpu::WeightFormat::Dense) {
-    throw std::invalid_argument("--weights " + options.weights +
-                                ": the CUDA backend runs the checkpoint's own "
-                                "dense weights only (quantize with the CPU backend)");
-  }
   if (options.backend == "cuda" && kv_cache != cpu::KvFormat::F32) {
     throw std::invalid_argument("--kv-cache " + options.kv_cache +
                                 ": the CUDA backend keeps a bf16 KV cache");
@@ -88,11 +83,11 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   auto model = std::unique_ptr<Model>(new Model(checkpoint, std::move(tokenizer)));
 #ifdef AGENTRT_HAVE_CUDA
   if (options.backend == "cuda") {
-    if (checkpoint->quantized()) {
-      throw std::invalid_argument(dir.string() + ": a quantized checkpoint (" + checkpoint->dtype_summary() +
-                                  "); the CUDA backend loads dense checkpoints only");
-    }
-    model->backend_ = std::make_unique<cuda::CudaBackend>(checkpoint);
+    cuda::CudaBackendOptions cuda_options;
+    cuda_options.weights = weights == cpu::WeightFormat::Int8   ? cuda::GpuWeights::Int8
+                           : weights == cpu::WeightFormat::Int4 ? cuda::GpuWeights::Int4
+                                                                : cuda::GpuWeights::Bf16;
+    model->backend_ = std::make_unique<cuda::CudaBackend>(checkpoint, cuda_options);
   }
 #endif
   if (!model->backend_) {

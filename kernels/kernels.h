@@ -142,6 +142,7 @@ struct Int8Weights {
 // 8j .. 8j+7 in nibbles 0..7 (lowest first); scales and zero_scales (zero * scale) [rows, cols / 128] fp32:
 // w[r, k] = q * scale - zero_scale. (The AutoAWQ checkpoint layout, [in, out / 8] with its column order, is
 // repacked into this one at load: here every lane's 16-byte load is eight consecutive inputs of one row.)
+constexpr int kInt4Group = 128;  // inputs per scale and zero point
 struct Int4Weights {
   const uint32_t* q = nullptr;
   const float* scales = nullptr;

@@ -4,6 +4,7 @@ set(ENGINE_CUDA_SOURCES
     cuda_bench.cpp
     cuda_error.cpp
     cuda_plan.cpp
+    cuda_quantized_weights.cpp
     cuda_weights.cpp
     kv_blocks.cpp
     kv_pool.cpp)

@@ -26,6 +26,20 @@ uint64_t free_gpu_memory() {
   return free_bytes;
 }
 
+// The layers' format: a quantized checkpoint's own (asking for the other one is refused), else the options'.
+CudaBackendOptions with_checkpoint_format(const Checkpoint& checkpoint, CudaBackendOptions options) {
+  const QuantMethod method = checkpoint.config().quantization.method;
+  if (method == QuantMethod::None) return options;
+  const GpuWeights stored = method == QuantMethod::Awq ? GpuWeights::Int4 : GpuWeights::Int8;
+  if (options.weights != GpuWeights::Bf16 && options.weights != stored) {
+    throw std::invalid_argument(std::string("weights ") + gpu_weights_name(options.weights) + ": " +
+                                checkpoint.dir().string() + " is an " + gpu_weights_name(stored) +
+                                " checkpoint; it loads as " + gpu_weights_name(stored) + " only");
+  }
+  options.weights = stored;
+  return options;
+}
+
 }  // namespace
 
 int device_count() {
@@ -100,15 +114,19 @@ CudaBackend::CudaBackend(const ModelConfig& config, const CudaBackendOptions& op
 }
 
 CudaBackend::CudaBackend(std::shared_ptr<const Checkpoint> checkpoint, const CudaBackendOptions& options)
-    : CudaBackend(checkpoint->config(), options) {
+    : CudaBackend(checkpoint->config(), with_checkpoint_format(*checkpoint, options)) {
   checkpoint_ = std::move(checkpoint);
-  weights_ = upload_weights(*checkpoint_, stream_);
+  weights_ = options_.weights == GpuWeights::Bf16
+                 ? upload_weights(*checkpoint_, stream_)
+                 : upload_quantized_weights(*checkpoint_, options_.weights, stream_);
   allocate_buffers();
 }
 
 CudaBackend::CudaBackend(const ModelConfig& config, uint64_t seed, const CudaBackendOptions& options)
     : CudaBackend(config, options) {
-  weights_ = random_weights(config_, seed, stream_);
+  weights_ = options_.weights == GpuWeights::Bf16
+                 ? random_weights(config_, seed, stream_)
+                 : random_quantized_weights(config_, options_.weights, seed, stream_);
   allocate_buffers();
 }
 
@@ -139,6 +157,7 @@ void CudaBackend::allocate_buffers() {
   partial_ml_ = DeviceBuffer<float>(partial_rows * 2, "decode attention scratch");
   sampled_ = DeviceBuffer<int32_t>(batch, "sampled tokens");
   uniform_ = DeviceBuffer<float>(batch, "sampling draws");
+  dequantized_ = DeviceBuffer<bf16>(dequant_scratch_elements(c, options_.weights), "dequantization scratch");
 
   std::size_t at = 0;
   const auto place = [&](std::size_t bytes) {
@@ -185,7 +204,11 @@ KvPool& CudaBackend::own_pool() {
 }
 
 std::string CudaBackend::name() const {
-  return "cuda (" + device_name_ + ", bf16, KV cache " + std::to_string(plan_.kv_blocks) + " blocks x " +
+  return "cuda (" + device_name_ + ", " +
+         (options_.weights == GpuWeights::Bf16
+              ? std::string("bf16")
+              : std::string(gpu_weights_name(options_.weights)) + " weights, int8 head") +
+         ", KV cache " + std::to_string(plan_.kv_blocks) + " blocks x " +
          std::to_string(options_.kv_block_size) + " positions)";
 }
 
@@ -278,6 +301,17 @@ void CudaBackend::matmul(const bf16* x, const bf16* w, void* y, OutType out, int
   }
 }
 
+void CudaBackend::matmul(const bf16* x, const DeviceLinear& w, void* y, OutType out, int m) {
+  switch (w.format) {
+    case GpuWeights::Bf16:
+      return matmul(x, w.dense.get(), y, out, m, w.rows, w.cols);
+    case GpuWeights::Int8:
+      return kernels::quantized_matmul(*gemm_, w.int8(), x, m, y, out, dequantized_.get(), stream_);
+    case GpuWeights::Int4:
+      return kernels::quantized_matmul(*gemm_, w.int4(), x, m, y, out, dequantized_.get(), stream_);
+  }
+}
+
 void CudaBackend::upload_step(const KvPool& pool, int rows, int sequences, int table_entries) {
   unsigned char* device = step_.get();
   const unsigned char* host = step_host_.get();
@@ -296,7 +330,6 @@ void CudaBackend::upload_step(const KvPool& pool, int rows, int sequences, int t
 void CudaBackend::run_layers(const KvPool& pool, int rows, bool decoding, int start, int splits) {
   const ModelConfig& c = config_;
   const int h = c.hidden_size, ff = c.intermediate_size, heads = c.num_attention_heads;
-  const int q_dim = heads * c.head_dim();
   const auto eps = static_cast<float>(c.rms_norm_eps);
   unsigned char* step = step_.get();
   const auto* slots = reinterpret_cast<const int32_t*>(step + slots_at_);
@@ -309,7 +342,7 @@ void CudaBackend::run_layers(const KvPool& pool, int rows, bool decoding, int st
     check_cuda(kernels::add_rmsnorm(x_.get(), l == 0 ? nullptr : delta_.get(), w.attention_norm.get(),
                                     xn_.get(), rows, h, eps, stream_),
                "the attention norm");
-    matmul(xn_.get(), w.wqkv.get(), qkv_.get(), OutType::F32, rows, c.qkv_rows(), h);
+    matmul(xn_.get(), w.wqkv, qkv_.get(), OutType::F32, rows);
     check_cuda(kernels::rope_qkv_split(qkv_.get(), q_.get(), kv, slots, positions, bases,
                                        rope_position_scale(c), rows, heads, stream_),
                "rope");
@@ -323,18 +356,19 @@ void CudaBackend::run_layers(const KvPool& pool, int rows, bool decoding, int st
           kernels::attention_prefill(q_.get(), kv, pool.tables(), start, rows, heads, attn_.get(), stream_),
           "prefill attention");
     }
-    matmul(attn_.get(), w.wo.get(), delta_.get(), OutType::F32, rows, h, q_dim);
+    matmul(attn_.get(), w.wo, delta_.get(), OutType::F32, rows);
     check_cuda(
         kernels::add_rmsnorm(x_.get(), delta_.get(), w.ffn_norm.get(), xn_.get(), rows, h, eps, stream_),
         "the FFN norm");
-    if (rows == 1) {  // batch-1 decode: SwiGLU fused into the w1/w3 GEMV, a launch fewer per layer
-      check_cuda(kernels::gemv_swiglu_bf16(w.w13.get(), xn_.get(), ffn_.get(), ff, h, stream_),
+    if (rows == 1 && w.w13.format == GpuWeights::Bf16) {
+      // batch-1 decode: SwiGLU fused into the w1/w3 GEMV, a launch fewer per layer
+      check_cuda(kernels::gemv_swiglu_bf16(w.w13.dense.get(), xn_.get(), ffn_.get(), ff, h, stream_),
                  "the w1/w3 GEMV with SwiGLU");
     } else {
-      matmul(xn_.get(), w.w13.get(), gate_up_.get(), OutType::BF16, rows, 2 * ff, h);
+      matmul(xn_.get(), w.w13, gate_up_.get(), OutType::BF16, rows);
       check_cuda(kernels::swiglu(gate_up_.get(), ffn_.get(), rows, ff, stream_), "SwiGLU");
     }
-    matmul(ffn_.get(), w.w2.get(), delta_.get(), OutType::F32, rows, h, ff);
+    matmul(ffn_.get(), w.w2, delta_.get(), OutType::F32, rows);
   }
 }
 
@@ -344,8 +378,21 @@ void CudaBackend::run_head(int first, int rows) {
                                   xn_.get() + first * h, rows, static_cast<int>(h),
                                   static_cast<float>(config_.rms_norm_eps), stream_),
              "the final norm");
-  matmul(xn_.get() + first * h, weights_.output_matrix(), logits_.get(), OutType::F32, rows,
-         config_.vocab_size, static_cast<int>(h));
+  const DeviceLinear& head = weights_.output;
+  if (head.empty()) {  // tied bf16: the embedding table is the head
+    matmul(xn_.get() + first * h, weights_.embeddings.get(), logits_.get(), OutType::F32, rows,
+           config_.vocab_size, static_cast<int>(h));
+    return;
+  }
+  // A quantized head runs as GEMVs of up to kMaxQuantGemvBatch rows: dequantizing the largest matrix of the
+  // model would need a scratch matrix of its size, and only prefills that want every position's logits take
+  // more rows than that.
+  const int step = head.format == GpuWeights::Bf16 ? rows : kernels::kMaxQuantGemvBatch;
+  for (int r = 0; r < rows; r += step) {
+    matmul(xn_.get() + (first + r) * h, head,
+           logits_.get() + static_cast<std::size_t>(r) * config_.vocab_size, OutType::F32,
+           std::min(step, rows - r));
+  }
 }
 
 const float* CudaBackend::fetch_logits(int first_row, int rows) {

@@ -1,8 +1,9 @@
-// The CUDA backend: the InternLM2 forward pass on one GPU. Weights live on the GPU as bf16 (uploaded once),
-// keys and values in a paged cache (fixed-size blocks from a free list, a block table per sequence), the
-// residual stream in fp32. Prefill runs chunks of up to prefill_chunk tokens through cuBLASLt GEMMs and the
-// flash-attention kernel; a decode step (any batch up to max_batch) runs the batch-1 GEMV or cuBLASLt and the
-// split-K paged attention, replayed as a CUDA graph captured per batch size. The serving engine's paged
+// The CUDA backend: the InternLM2 forward pass on one GPU. Weights live on the GPU as bf16 or, with
+// --weights int8|int4 or a quantized checkpoint, as W8A16/W4A16 linear layers and an int8 head (uploaded
+// once), keys and values in a paged cache (fixed-size blocks from a free list, a block table per sequence),
+// the residual stream in fp32. Prefill runs chunks of up to prefill_chunk tokens through cuBLASLt GEMMs and
+// the flash-attention kernel; a decode step (any batch up to max_batch) runs the batch-1 GEMV or cuBLASLt and
+// the split-K paged attention, replayed as a CUDA graph captured per batch size. The serving engine's paged
 // caches (engine/backend.h) live in block stores that are KV pools of their own. Everything runs on one
 // stream; logits come back through pinned memory. Not safe for concurrent calls (one generation at a time).
 #pragma once
@@ -101,6 +102,8 @@ class CudaBackend : public Backend {
   // y[m, n] = x[m, k] @ w[n, k]^T: the GEMV for one row, cuBLASLt otherwise.
   void matmul(const kernels::bf16* x, const kernels::bf16* w, void* y, kernels::OutType out, int m, int n,
               int k);
+  // The same with a layer's matrix in any format: quantized ones through kernels::quantized_matmul.
+  void matmul(const kernels::bf16* x, const DeviceLinear& w, void* y, kernels::OutType out, int m);
   // Uploads the staged per-step arrays: ids, positions, slots and rope bases of `rows` rows, lengths of
   // `sequences` sequences (decode only), `table_entries` entries of the pool's block tables.
   void upload_step(const KvPool& pool, int rows, int sequences, int table_entries);
@@ -145,6 +148,7 @@ class CudaBackend : public Backend {
   DeviceBuffer<float> partial_o_, partial_ml_;  // [max_batch, heads, kMaxDecodeSplits, head_dim | 2]
   DeviceBuffer<int32_t> sampled_;               // [max_batch]
   DeviceBuffer<float> uniform_;                 // [max_batch]
+  DeviceBuffer<kernels::bf16> dequantized_;     // [dequant_scratch_elements]: quantized layers, rows > 8
   // Per-step arrays, staged in pinned memory and uploaded before a pass: ids [T], positions [T], slots [T]
   // (int32), bases [T] (fp64), lengths [max_batch] (int32).
   DeviceBuffer<unsigned char> step_;

@@ -134,7 +134,8 @@ nlohmann::ordered_json run_cuda_bench(const ModelConfig& config, const std::file
   out["load_seconds"] = seconds_since(load_start);
   out["backend"] = backend->name();
   out["device"] = backend->device_name();
-  out["weights"] = model_dir.empty() ? "random (made on the GPU)" : model_dir.string();
+  out["weights"] = model_dir.empty() ? "random" : model_dir.string();
+  out["linear_weights"] = gpu_weights_name(backend_options.weights);
   out["shape"] = {{"layers", c.num_hidden_layers},       {"hidden", c.hidden_size},
                   {"heads", c.num_attention_heads},      {"kv_heads", c.num_key_value_heads},
                   {"intermediate", c.intermediate_size}, {"vocab", vocab}};

@@ -19,6 +19,18 @@ void require(bool ok, const std::string& message) {
 
 }  // namespace
 
+const char* gpu_weights_name(GpuWeights weights) {
+  switch (weights) {
+    case GpuWeights::Bf16:
+      return "bf16";
+    case GpuWeights::Int8:
+      return "int8";
+    case GpuWeights::Int4:
+      return "int4";
+  }
+  return "?";
+}
+
 void validate_for_cuda(const ModelConfig& c, const CudaBackendOptions& o) {
   require(c.hidden_size > 0 && c.num_attention_heads > 0 && c.num_key_value_heads > 0 &&
               c.num_hidden_layers > 0 && c.intermediate_size > 0 && c.vocab_size > 0,
@@ -35,6 +47,17 @@ void validate_for_cuda(const ModelConfig& c, const CudaBackendOptions& o) {
               std::to_string(kernels::kMaxDecodeGroup));
   require(c.hidden_size % 8 == 0 && c.intermediate_size % 8 == 0,
           "hidden_size and intermediate_size must be multiples of 8 (16-byte rows for the bf16 kernels)");
+  if (o.weights == GpuWeights::Int4) {
+    const int64_t q_dim = static_cast<int64_t>(c.num_attention_heads) * c.head_dim();
+    require(c.hidden_size % kernels::kInt4Group == 0 && c.intermediate_size % kernels::kInt4Group == 0 &&
+                q_dim % kernels::kInt4Group == 0,
+            "int4 weights need hidden_size, intermediate_size and heads x head_dim to be multiples of " +
+                std::to_string(kernels::kInt4Group) + " (the group size)");
+  }
+  if (o.weights == GpuWeights::Int8) {
+    require(c.hidden_size % 16 == 0 && c.intermediate_size % 16 == 0,
+            "int8 weights need hidden_size and intermediate_size to be multiples of 16");
+  }
   require(o.device >= 0, "device must be 0 or more");
   require(o.kv_block_size >= 1 && o.kv_block_size <= 1024, "kv_block_size must be between 1 and 1024");
   require(o.prefill_chunk >= 1, "prefill_chunk must be positive");
@@ -52,6 +75,35 @@ uint64_t weight_bytes_bf16(const ModelConfig& c) {
       (static_cast<uint64_t>(c.qkv_rows()) * h + h * q_dim + 3 * ff * h) * 2 + 2 * h * 4;
   const uint64_t embeddings = vocab * h * 2 * (c.tie_word_embeddings ? 1 : 2);
   return per_layer * c.num_hidden_layers + embeddings + h * 4;
+}
+
+uint64_t linear_bytes(uint64_t rows, uint64_t cols, GpuWeights weights) {
+  switch (weights) {
+    case GpuWeights::Bf16:
+      return rows * cols * 2;
+    case GpuWeights::Int8:
+      return rows * cols + rows * 4;
+    case GpuWeights::Int4:
+      return rows * cols / 2 + rows * (cols / kernels::kInt4Group) * 8;
+  }
+  return 0;
+}
+
+uint64_t weight_bytes(const ModelConfig& c, GpuWeights weights) {
+  if (weights == GpuWeights::Bf16) return weight_bytes_bf16(c);
+  const uint64_t h = c.hidden_size, ff = c.intermediate_size, vocab = c.vocab_size;
+  const uint64_t q_dim = static_cast<uint64_t>(c.num_attention_heads) * c.head_dim();
+  const uint64_t per_layer = linear_bytes(static_cast<uint64_t>(c.qkv_rows()), h, weights) +
+                             linear_bytes(h, q_dim, weights) + linear_bytes(2 * ff, h, weights) +
+                             linear_bytes(h, ff, weights) + 2 * h * 4;
+  return per_layer * c.num_hidden_layers + vocab * h * 2 + linear_bytes(vocab, h, GpuWeights::Int8) + h * 4;
+}
+
+uint64_t dequant_scratch_elements(const ModelConfig& c, GpuWeights weights) {
+  if (weights == GpuWeights::Bf16) return 0;
+  const uint64_t h = c.hidden_size, ff = c.intermediate_size;
+  const uint64_t q_dim = static_cast<uint64_t>(c.num_attention_heads) * c.head_dim();
+  return std::max({static_cast<uint64_t>(c.qkv_rows()) * h, h * q_dim, 2 * ff * h, h * ff});
 }
 
 uint64_t kv_block_bytes(const ModelConfig& c, int block_size) {
@@ -73,14 +125,15 @@ uint64_t activation_bytes(const ModelConfig& c, const CudaBackendOptions& o) {
   const uint64_t logits = logit_rows * c.vocab_size * 4;
   const uint64_t decode_scratch =
       static_cast<uint64_t>(o.max_batch) * c.num_attention_heads * kMaxDecodeSplits * (c.head_dim() + 2) * 4;
-  return t * per_token + logits + decode_scratch + kGemmWorkspace;
+  return t * per_token + logits + decode_scratch + kGemmWorkspace +
+         dequant_scratch_elements(c, o.weights) * 2;
 }
 
 MemoryPlan plan_memory(const ModelConfig& c, const CudaBackendOptions& o, uint64_t free_bytes,
                        const std::string& device_name) {
   validate_for_cuda(c, o);
   MemoryPlan plan;
-  plan.weight_bytes = weight_bytes_bf16(c);
+  plan.weight_bytes = weight_bytes(c, o.weights);
   plan.activation_bytes = activation_bytes(c, o);
   plan.reserve_bytes = kReserve;
   plan.kv_block_bytes = kv_block_bytes(c, o.kv_block_size);
@@ -89,10 +142,11 @@ MemoryPlan plan_memory(const ModelConfig& c, const CudaBackendOptions& o, uint64
   const uint64_t needed = fixed + plan.kv_block_bytes * min_blocks;
   if (needed > free_bytes) {
     throw ModelDoesNotFit("the model does not fit on " + device_name + ": it needs " + gib(needed) +
-                          " (weights " + gib(plan.weight_bytes) + " in bf16, activations " +
-                          gib(plan.activation_bytes) + ", reserve " + gib(plan.reserve_bytes) +
-                          ", KV cache for " + std::to_string(o.min_kv_tokens) + " positions " +
-                          gib(plan.kv_block_bytes * min_blocks) + ") but " + gib(free_bytes) + " are free");
+                          " (weights " + gib(plan.weight_bytes) + " in " + gpu_weights_name(o.weights) +
+                          ", activations " + gib(plan.activation_bytes) + ", reserve " +
+                          gib(plan.reserve_bytes) + ", KV cache for " + std::to_string(o.min_kv_tokens) +
+                          " positions " + gib(plan.kv_block_bytes * min_blocks) + ") but " + gib(free_bytes) +
+                          " are free");
   }
   if (o.kv_cache_tokens > 0) {
     plan.kv_blocks = (o.kv_cache_tokens + o.kv_block_size - 1) / o.kv_block_size;

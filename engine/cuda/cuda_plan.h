@@ -11,8 +11,16 @@
 
 namespace agentrt::engine::cuda {
 
+// How the linear layers (wqkv, wo, w1/w3, w2) live on the GPU: bf16, or W8A16 / W4A16 (kernels.h Int8Weights,
+// Int4Weights) with the output head in int8, as the CPU backend holds them.
+enum class GpuWeights { Bf16, Int8, Int4 };
+const char* gpu_weights_name(GpuWeights weights);
+
 struct CudaBackendOptions {
   int device = 0;
+  // Int8/Int4 quantize a dense checkpoint at upload; a quantized checkpoint (AWQ int4, agentrt_int8) is
+  // uploaded as published whatever this says, except that asking for the other format is refused.
+  GpuWeights weights = GpuWeights::Bf16;
   int kv_block_size = 32;    // positions per KV cache block
   int prefill_chunk = 8192;  // tokens per forward pass of a prefill (bounds activation memory)
   int max_batch = 64;        // sequences per decode step
@@ -29,7 +37,7 @@ struct CudaBackendOptions {
 void validate_for_cuda(const ModelConfig& config, const CudaBackendOptions& options);
 
 struct MemoryPlan {
-  uint64_t weight_bytes = 0;      // bf16 matrices + fp32 norms
+  uint64_t weight_bytes = 0;      // matrices as held (bf16 or quantized) + fp32 norms
   uint64_t activation_bytes = 0;  // per-pass buffers, logits, decode scratch, cuBLASLt workspace
   uint64_t reserve_bytes = 0;     // CUDA context, graphs, cuBLAS internals (not ours to allocate)
   uint64_t kv_block_bytes = 0;    // K and V of one block, all layers
@@ -46,6 +54,14 @@ constexpr int kLogitRowsPerPass = 256;
 constexpr int kMaxDecodeSplits = 32;
 
 uint64_t weight_bytes_bf16(const ModelConfig& config);
+// Bytes of the weights as the backend holds them: the embedding table in bf16, the linear layers in
+// `weights`, the output head in bf16 (Bf16) or int8 (quantized layers; a separate copy even when tied).
+uint64_t weight_bytes(const ModelConfig& config, GpuWeights weights);
+// Bytes of one [rows, cols] matrix in `weights` (quantized: packed values and fp32 scales, zero points).
+uint64_t linear_bytes(uint64_t rows, uint64_t cols, GpuWeights weights);
+// bf16 elements of the scratch matrix quantized layers are dequantized into for products of more than
+// kernels::kMaxQuantGemvBatch rows (the largest layer matrix; the head runs as GEMVs instead); 0 for Bf16.
+uint64_t dequant_scratch_elements(const ModelConfig& config, GpuWeights weights);
 // K and V of one cache block of `block_size` positions, all layers, bf16.
 uint64_t kv_block_bytes(const ModelConfig& config, int block_size);
 // Tokens a forward pass holds activations for.

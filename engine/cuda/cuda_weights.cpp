@@ -81,6 +81,13 @@ class Uploader {
     matrix(t, buffer.get());
     return buffer;
   }
+  DeviceLinear linear(const TensorView& t) {
+    DeviceLinear out;
+    out.rows = static_cast<int>(t.shape.at(0));
+    out.cols = static_cast<int>(t.shape.at(1));
+    out.dense = matrix(t);
+    return out;
+  }
   DeviceBuffer<float> vector(const TensorView& t) {
     std::vector<float> host(static_cast<std::size_t>(t.numel()));
     for (std::size_t i = 0; i < host.size(); ++i) host[i] = to_f32(t, i);
@@ -98,6 +105,17 @@ class Uploader {
 
 }  // namespace
 
+DeviceBuffer<bf16> upload_matrix_bf16(const TensorView& t, cudaStream_t stream) {
+  Uploader up(stream);
+  DeviceBuffer<bf16> out = up.matrix(t);
+  up.finish();
+  return out;
+}
+
+DeviceBuffer<float> upload_vector_f32(const TensorView& t, cudaStream_t stream) {
+  return Uploader(stream).vector(t);
+}
+
 DeviceWeights upload_weights(const Checkpoint& checkpoint, cudaStream_t stream) {
   const ModelWeights& w = checkpoint.weights();
   const ModelConfig& c = checkpoint.config();
@@ -107,17 +125,19 @@ DeviceWeights upload_weights(const Checkpoint& checkpoint, cudaStream_t stream) 
   for (const LayerWeights& lw : w.layers) {
     DeviceLayer layer;
     layer.attention_norm = up.vector(lw.attention_norm);
-    layer.wqkv = up.matrix(lw.wqkv);
-    layer.wo = up.matrix(lw.wo);
+    layer.wqkv = up.linear(lw.wqkv);
+    layer.wo = up.linear(lw.wo);
     layer.ffn_norm = up.vector(lw.ffn_norm);
-    layer.w13 = DeviceBuffer<bf16>(2 * static_cast<std::size_t>(lw.w1.numel()), lw.w1.name + " + w3");
-    up.matrix(lw.w1, layer.w13.get());
-    up.matrix(lw.w3, layer.w13.get() + lw.w1.numel());
-    layer.w2 = up.matrix(lw.w2);
+    layer.w13.rows = 2 * c.intermediate_size;
+    layer.w13.cols = c.hidden_size;
+    layer.w13.dense = DeviceBuffer<bf16>(2 * static_cast<std::size_t>(lw.w1.numel()), lw.w1.name + " + w3");
+    up.matrix(lw.w1, layer.w13.dense.get());
+    up.matrix(lw.w3, layer.w13.dense.get() + lw.w1.numel());
+    layer.w2 = up.linear(lw.w2);
     out.layers.push_back(std::move(layer));
   }
   out.norm = up.vector(w.norm);
-  if (!c.tie_word_embeddings) out.output = up.matrix(w.output);
+  if (!c.tie_word_embeddings) out.output = up.linear(w.output);
   up.finish();
   return out;
 }
@@ -132,6 +152,13 @@ DeviceWeights random_weights(const ModelConfig& c, uint64_t seed, cudaStream_t s
                what);
     return buffer;
   };
+  const auto linear = [&](std::size_t rows, std::size_t cols, const std::string& what) {
+    DeviceLinear out;
+    out.rows = static_cast<int>(rows);
+    out.cols = static_cast<int>(cols);
+    out.dense = matrix(rows * cols, what);
+    return out;
+  };
   const auto norm = [&](const std::string& what) {
     DeviceBuffer<float> buffer(h, what);
     check_cuda(
@@ -144,15 +171,15 @@ DeviceWeights random_weights(const ModelConfig& c, uint64_t seed, cudaStream_t s
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     DeviceLayer layer;
     layer.attention_norm = norm("random attention norm");
-    layer.wqkv = matrix(static_cast<std::size_t>(c.qkv_rows()) * h, "random wqkv");
-    layer.wo = matrix(h * q_dim, "random wo");
+    layer.wqkv = linear(static_cast<std::size_t>(c.qkv_rows()), h, "random wqkv");
+    layer.wo = linear(h, q_dim, "random wo");
     layer.ffn_norm = norm("random ffn norm");
-    layer.w13 = matrix(2 * ff * h, "random w1 + w3");
-    layer.w2 = matrix(h * ff, "random w2");
+    layer.w13 = linear(2 * ff, h, "random w1 + w3");
+    layer.w2 = linear(h, ff, "random w2");
     out.layers.push_back(std::move(layer));
   }
   out.norm = norm("random final norm");
-  if (!c.tie_word_embeddings) out.output = matrix(vocab * h, "random output");
+  if (!c.tie_word_embeddings) out.output = linear(vocab, h, "random output");
   check_cuda(cudaStreamSynchronize(stream), "making random weights");
   return out;
 }

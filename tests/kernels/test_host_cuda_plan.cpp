@@ -22,6 +22,40 @@ TEST(CudaPlan, WeightBytesAreBf16MatricesAndFp32Norms) {
   }
 }
 
+TEST(CudaPlan, QuantizedWeightsArePackedValuesScalesAndAnInt8Head) {
+  const ModelConfig c = preset_config("7b");
+  const double bf16 = static_cast<double>(weight_bytes_bf16(c));
+  // int8: a byte per weight and a scale per row; int4: half a byte and 8 bytes per group of 128; both keep
+  // the bf16 embedding table and an int8 copy of the head.
+  EXPECT_NEAR(static_cast<double>(weight_bytes(c, GpuWeights::Int8)) / bf16, 0.55, 0.03);
+  EXPECT_NEAR(static_cast<double>(weight_bytes(c, GpuWeights::Int4)) / bf16, 0.32, 0.03);
+  EXPECT_EQ(weight_bytes(c, GpuWeights::Bf16), weight_bytes_bf16(c));
+  EXPECT_EQ(linear_bytes(8, 256, GpuWeights::Int4), 8u * 128 + 8 * 2 * 8);
+  EXPECT_EQ(linear_bytes(8, 256, GpuWeights::Int8), 8u * 256 + 8 * 4);
+  // Dequantization scratch: the largest layer matrix (w1 and w3 stacked), none for bf16.
+  EXPECT_EQ(dequant_scratch_elements(c, GpuWeights::Int4), 2ull * c.intermediate_size * c.hidden_size);
+  EXPECT_EQ(dequant_scratch_elements(c, GpuWeights::Bf16), 0u);
+  CudaBackendOptions o;
+  o.weights = GpuWeights::Int4;
+  const MemoryPlan plan = plan_memory(c, o, 79 * kGiB, "H100");
+  EXPECT_EQ(plan.weight_bytes, weight_bytes(c, GpuWeights::Int4));
+  EXPECT_GT(plan.kv_blocks, plan_memory(c, CudaBackendOptions{}, 79 * kGiB, "H100").kv_blocks);
+}
+
+TEST(CudaPlan, Int4NeedsWidthsThatAreMultiplesOfTheGroup) {
+  CudaBackendOptions o;
+  o.weights = GpuWeights::Int4;
+  try {
+    validate_for_cuda(preset_config("tiny"), o);  // hidden 64
+    FAIL() << "expected invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("multiples of 128"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(validate_for_cuda(preset_config("1_8b"), o));
+  o.weights = GpuWeights::Int8;
+  EXPECT_NO_THROW(validate_for_cuda(preset_config("tiny"), o));
+}
+
 TEST(CudaPlan, SevenBFitsOnAnH100AndTheRestOfTheMemoryGoesToTheKvCache) {
   const ModelConfig c = preset_config("7b");
   CudaBackendOptions o;
