@@ -301,15 +301,31 @@ JailEntry enter_jail(const JailOptions& o, const std::function<void(pid_t)>& sta
     report.note = "namespaces turned off";
   }
   if (report.isolation == Isolation::Basic && o.clone_parent) {
-    // The basic jail for another process (the Python zygote keeps its own state): a plain sibling.
+    // The basic jail for another process (the Python zygote keeps its own state): a plain sibling. It waits
+    // until its pid has been told, so that nothing it writes to a shared channel can come first (under load
+    // the sibling's ready message once overtook the launcher's pid message).
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0) fail("pipe");
     const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) fail("clone");
     if (pid > 0) {
+      ::close(go[0]);
       if (own_fd) ::close(workspace_fd);
       if (started) started(static_cast<pid_t>(pid));
+      const char g = 1;
+      const bool told = ::write(go[1], &g, 1) == 1;
+      ::close(go[1]);
+      if (!told) throw std::runtime_error("the jailed process did not start");
       entry.pid = static_cast<pid_t>(pid);
       return entry;
     }
+    ::close(go[1]);
+    char g = 0;
+    ssize_t got = -1;
+    while ((got = ::read(go[0], &g, 1)) < 0 && errno == EINTR) {
+    }
+    ::close(go[0]);
+    if (got != 1) ::_exit(1);  // the launcher died before telling anyone about this process
   } else if (report.isolation == Isolation::Basic && started) {
     started(::getpid());
   }
