@@ -29,7 +29,7 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias) {
   cmd->add_option(
       "--weights", flags.weights,
       "Weights of the local engine: auto (as the checkpoint stores them), int8 or int4 (quantized "
-      "at load, CPU backend)");
+      "at load; CPU and CUDA backends)");
   cmd->add_option("--kv-cache", flags.kv_cache,
                   "KV cache of the local engine: auto (fp32) or int8 (CPU backend)");
   cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
