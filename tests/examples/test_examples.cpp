@@ -316,6 +316,26 @@ TEST(Examples, MathChecksEveryAnswer) {
   EXPECT_EQ(verdicts, 12u) << r.out;
 }
 
+TEST(Examples, MathInPythonComputesEveryAnswerInTheInterpreter) {
+  // The same 12 problems with Python cells as InternLM2.5 writes them (scripted replies): every value the
+  // agent answers with must be what the Python interpreter computed from the problem's numbers.
+  const auto r = run_in_source(
+      "examples/math/run.sh --script examples/math/solutions_python.replies.json --interpreter python "
+      "--interpreter-unsafe");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("12/12 correct; tool-call validity 100%"), std::string::npos) << r.out;
+  // "calls: interpreter(<cell lines>) = <what the cell gave>" then "answer: ...   (expected <value>)".
+  const std::regex verdict(
+      R"(calls: interpreter\([^\n]*\) = ([0-9]+)\n\s+answer: [^\n]*\(expected ([0-9]+)\))");
+  int checked = 0;
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), verdict); it != std::sregex_iterator();
+       ++it) {
+    EXPECT_EQ((*it)[1].str(), (*it)[2].str()) << it->str();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12) << r.out;
+}
+
 // The total and the mean of the units column of examples/data/sales_2025.csv, from the file itself, as the
 // interpreter prints them ("%.2f").
 std::pair<std::string, std::string> sales_units() {
