@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sandbox/spawn_process.h"
 #include "sandbox/worker_protocol.h"
 
 namespace agentrt::sandbox {
@@ -88,22 +88,6 @@ void PythonZygote::start_locked() {
     ::close(sv[1]);
     sv[1] = moved;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], kControlFd);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, "/");
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   const std::string script_path = script.string();
   // -I: no PYTHON* variables, no user site; -B: no .pyc written. One thread for every numeric library: the
   // zygote must be single-threaded when it forks, and a session gets few threads.
@@ -120,9 +104,7 @@ void PythonZygote::start_locked() {
                              nullptr};
   const auto t0 = std::chrono::steady_clock::now();
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, kPythonExecutable, &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = spawn_process(kPythonExecutable, argv.data(), envp.data(), sv[1], kControlFd, "/", pid);
   ::close(sv[1]);
   if (rc != 0) {
     ::close(sv[0]);

@@ -1,6 +1,5 @@
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include "sandbox/jail_config.h"
 #include "sandbox/python_zygote.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/spawn_process.h"
 #include "sandbox/worker_protocol.h"
 #include "sandbox/workspace_watch.h"
 
@@ -167,23 +167,6 @@ int above_worker_fd(int fd) {
 }
 
 pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, session_fd, kWorkerFd);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, o.workspace.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
   const std::string worker = o.worker.string();
   const std::string limits = limits_json(o.limits).dump();
   const std::string jail_text = to_json(jail).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -193,9 +176,8 @@ pid_t spawn_lua(const SessionOptions& o, const JailOptions& jail, int session_fd
   // The worker gets no inherited environment: nothing secret to find even if the code escaped the language.
   std::vector<char*> envp = {const_cast<char*>("LC_ALL=C"), const_cast<char*>("HOME=/nonexistent"), nullptr};
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, worker.c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = spawn_process(worker.c_str(), argv.data(), envp.data(), session_fd, kWorkerFd,
+                               o.workspace.c_str(), pid);
   if (rc != 0) throw std::runtime_error("sandbox: cannot start " + worker + ": " + std::strerror(rc));
   return pid;
 }

@@ -33,13 +33,7 @@ struct Program {
   std::chrono::milliseconds timeout{3000};
 };
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
+using testing::read_text;
 std::vector<Program> load_corpus() {
   std::vector<Program> out;
   for (const auto& entry :

@@ -26,26 +26,8 @@ using testing::session_options;
 using testing::TempWorkspace;
 using testing::worker_path;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of one "Name:\tvalue" line of /proc/<pid>/status.
-std::string status_field(pid_t pid, const std::string& name) {
-  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(name + ":", 0) == 0) {
-      std::string v = line.substr(name.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  }
-  return "";
-}
-
+using testing::read_text;
+using testing::status_field;
 std::string ns_of(const std::string& pid, const std::string& kind) {
   std::error_code ec;
   return fs::read_symlink("/proc/" + pid + "/ns/" + kind, ec).string();

@@ -19,25 +19,8 @@ namespace fs = std::filesystem;
 using testing::python_options;
 using testing::TempWorkspace;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string status_field(pid_t pid, const std::string& name) {
-  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(name + ":", 0) == 0) {
-      std::string v = line.substr(name.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  }
-  return "";
-}
-
+using testing::read_text;
+using testing::status_field;
 class PythonSession : public ::testing::Test {
  protected:
   TempWorkspace ws;

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "sandbox/jail_support.h"
@@ -19,6 +22,27 @@ inline constexpr int kSanitizerSlowdown = AGENTRT_ADDRESS_SANITIZER ? 4 : 1;
 
 inline std::filesystem::path worker_path() {
   return std::filesystem::path(AGENTRT_BINARY_DIR) / "bin" / "agentrt-sandbox";
+}
+
+// A whole file's bytes ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The value of one "Name:\tvalue" line of /proc/<pid>/status ("" when there is none).
+inline std::string status_field(pid_t pid, const std::string& name) {
+  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + ":", 0) == 0) {
+      std::string v = line.substr(name.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
 }
 
 // A new empty folder under the system temp folder, removed when the object goes away.
