@@ -32,6 +32,9 @@ void add_backend_flags(CLI::App* cmd, BackendFlags& flags, bool api_key_alias) {
       "at load; CPU and CUDA backends)");
   cmd->add_option("--kv-cache", flags.kv_cache,
                   "KV cache of the local engine: auto (fp32) or int8 (CPU backend)");
+  cmd->add_option("--prefill-activations", flags.prefill_activations,
+                  "Prefill activations of the local engine: auto = bf16 (rounded for bf16 and int8/int4 "
+                  "weights: twice the multiply rate with AVX512_BF16) or fp32 (CPU backend)");
   cmd->add_option("--script", flags.script, "Replay model replies from FILE (a JSON list of strings)");
   cmd->add_option(
       "--endpoint", flags.endpoint,
@@ -97,6 +100,7 @@ std::unique_ptr<agent::LLMBackend> make_backend(const BackendFlags& flags) {
     o.backend = flags.backend;
     o.weights = flags.weights;
     o.kv_cache = flags.kv_cache;
+    o.prefill_activations = flags.prefill_activations;
     o.progress = false;
     return std::make_unique<agent::LocalEngineBackend>(dir, o);
   }

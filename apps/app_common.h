@@ -23,8 +23,9 @@ struct BackendFlags {
   int threads = 0;                // --threads N: CPU threads of the local engine (0: all)
   std::string weights = "auto";   // --weights auto|int8|int4: the local engine's linear layers
   std::string kv_cache = "auto";  // --kv-cache auto|fp32|int8: the local engine's KV cache (CPU backend)
-  std::string script;             // --script FILE: scripted replies (JSON list of strings)
-  std::string endpoint;           // --endpoint URL: OpenAI-compatible server
+  std::string prefill_activations = "auto";  // --prefill-activations auto|fp32|bf16 (CPU backend)
+  std::string script;                        // --script FILE: scripted replies (JSON list of strings)
+  std::string endpoint;                      // --endpoint URL: OpenAI-compatible server
   std::string model_name;  // --endpoint-model NAME: the served model (asked from the server when empty)
   std::string api_key;     // --endpoint-api-key KEY (default: $AGENTRT_API_KEY, then $OPENAI_API_KEY)
   double timeout_s = 120;  // --timeout SECONDS: longest wait for the server's next bytes

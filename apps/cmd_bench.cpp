@@ -37,6 +37,7 @@ struct BenchArgs {
   std::string weights = "auto";
   std::string kv_cache = "auto";
   std::string prefill_activations = "auto";
+  bool map_weights = false;
   int decode_context = -1;  // -1: decode continues the prefilled sequences
 };
 
@@ -152,6 +153,7 @@ void run(const BenchArgs& args) {
   options.weights = args.weights;
   options.kv_cache = args.kv_cache;
   options.prefill_activations = args.prefill_activations;
+  options.map_weights = args.map_weights;
   const auto load_start = std::chrono::steady_clock::now();
   auto model = engine::Model::load(dir, options);
   const double load_seconds = seconds_since(load_start);
@@ -176,6 +178,7 @@ void run(const BenchArgs& args) {
   }
   out["kv_cache"] = args.kv_cache;
   out["prefill_activations"] = args.prefill_activations;
+  out["map_weights"] = args.map_weights;
   out["parameters"] = c.parameter_count();
   out["weight_bytes"] = ckpt.weight_bytes();
   out["load_seconds"] = load_seconds;
@@ -290,9 +293,13 @@ const CommandRegistrar registrar(63, [](CLI::App& app) {
   cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
   cmd->add_option("--weights", args->weights, "auto (as stored) | int8 | int4 (quantized at load)");
   cmd->add_option("--kv-cache", args->kv_cache, "auto (fp32) | int8 (cpu)");
-  cmd->add_option("--prefill-activations", args->prefill_activations,
-                  "auto (bf16 for int8/int4 weights, fp32 for dense) | fp32 | bf16 (cpu: bf16 doubles the "
-                  "multiply rate where the CPU has AVX512_BF16)");
+  cmd->add_option(
+      "--prefill-activations", args->prefill_activations,
+      "auto = bf16 | fp32 (cpu: bf16 rounds the activations for bf16 and int8/int4 weights, doubling the "
+      "multiply rate where the CPU has AVX512_BF16)");
+  cmd->add_flag("--map-weights", args->map_weights,
+                "cpu: multiply by the dense weights in place from the mapped checkpoint instead of copies on "
+                "huge pages (slower decode; nothing copied at load)");
   cmd->add_option("--decode-context", args->decode_context,
                   "decode from fresh sequences of N prompt tokens (default: continue the prefilled ones)");
   cmd->callback([args] { run(*args); });

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -215,6 +216,13 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::filesystem::path& dir, c
     }
   }
   return ckpt;
+}
+
+void Checkpoint::copy_bytes(const void* data, std::size_t length, void* out) const {
+  for (const auto& file : files_) {
+    if (file->mapped().contains(data, length)) return file->mapped().copy_out(data, length, out);
+  }
+  throw std::out_of_range(dir_.string() + ": copy_bytes: the range is in none of the checkpoint's files");
 }
 
 uint64_t Checkpoint::decode_bytes_per_token() const {

@@ -68,6 +68,9 @@ class Checkpoint {
   std::string dtype_summary() const;
   bool quantized() const { return config_.quantization.method != QuantMethod::None; }
   std::size_t file_count() const { return files_.size(); }
+  // Copies [data, data + length), a range of one of the mapped files (a tensor's bytes), into `out` with
+  // pread; std::out_of_range when no file holds the range.
+  void copy_bytes(const void* data, std::size_t length, void* out) const;
 
  private:
   std::filesystem::path dir_;

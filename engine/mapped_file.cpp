@@ -36,11 +36,37 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
     }
     data_ = static_cast<const std::byte*>(mapped);
   }
-  ::close(fd);
+  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool MappedFile::contains(const void* data, std::size_t length) const {
+  if (data_ == nullptr) return false;
+  const auto begin = reinterpret_cast<uintptr_t>(data_), at = reinterpret_cast<uintptr_t>(data);
+  return at >= begin && length <= size_ && at - begin <= size_ - length;
+}
+
+void MappedFile::copy_out(const void* data, std::size_t length, void* out) const {
+  if (!contains(data, length)) throw std::out_of_range(path_.string() + ": copy_out outside the mapping");
+  auto offset = static_cast<off_t>(static_cast<const std::byte*>(data) - data_);
+  auto* to = static_cast<char*>(out);
+  while (length > 0) {
+    const ssize_t got = ::pread(fd_, to, length, offset);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      throw std::runtime_error(
+          path_.string() + ": cannot read " + std::to_string(length) + " bytes at offset " +
+          std::to_string(offset) + ": " +
+          (got < 0 ? std::strerror(errno) : "the file is shorter than when it was mapped"));
+    }
+    to += got;
+    offset += got;
+    length -= static_cast<std::size_t>(got);
+  }
 }
 
 void MappedFile::advise_will_need(std::size_t offset, std::size_t length) const {

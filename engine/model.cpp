@@ -70,7 +70,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   } catch (const std::exception&) {
     // Checkpoint::open below reports a broken config.
   }
-  load.prefault_small_only = converts;
+  // So are copied ones (CpuWeightOptions::map_dense).
+  const bool copies = options.backend == "cpu" && !options.map_weights;
+  load.prefault_small_only = converts || copies;
   load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
   std::shared_ptr<Checkpoint> checkpoint = Checkpoint::open(dir, load);
   bar.finish();
@@ -96,6 +98,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
     cpu_options.weights = weights;
     cpu_options.kv_cache = kv_cache;
     cpu_options.prefill_activations = prefill;
+    cpu_options.map_weights = options.map_weights;
     ProgressBar convert_bar("converting weights", options.progress && ProgressBar::stderr_is_terminal());
     cpu_options.progress = [&](uint64_t done, uint64_t total) { convert_bar.update(done, total); };
     model->backend_ = std::make_unique<cpu::CpuBackend>(checkpoint, cpu_options);

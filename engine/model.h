@@ -26,9 +26,12 @@ struct ModelOptions {
   // KV cache (and the serving engine's block pool): "auto" / "fp32", or "int8" (one scale per head and
   // position; the CPU backend, cpu/kv_rows.h).
   std::string kv_cache = "auto";
-  // Prefill activations (cpu/matmul.h): "auto" (bf16 for int8/int4 weights, fp32 for dense ones), "fp32",
-  // "bf16".
+  // Prefill activations (cpu/matmul.h): "auto" or "bf16" (rounded to bf16 for bf16 and int8/int4 weights),
+  // "fp32" (never rounded).
   std::string prefill_activations = "auto";
+  // Dense weights used in place from the mapped checkpoint instead of copied into huge pages (the CPU
+  // backend; cpu/cpu_weights.h).
+  bool map_weights = false;
 };
 
 // "auto", "int8", "int4" as a CPU weight format; std::invalid_argument for anything else.

@@ -18,6 +18,7 @@ LocalEngineBackend::LocalEngineBackend(const std::filesystem::path& model_dir, L
   model_options.threads = options.threads;
   model_options.weights = options.weights;
   model_options.kv_cache = options.kv_cache;
+  model_options.prefill_activations = options.prefill_activations;
   model_options.progress = options.progress;
   try {
     model_ = engine::Model::load(model_dir, model_options);

@@ -24,11 +24,12 @@ class ServingEngine;
 namespace agentrt::agent {
 
 struct LocalEngineOptions {
-  std::string backend = "cpu";    // engine backend ("cpu")
-  int threads = 0;                // CPU threads; 0: all
-  std::string weights = "auto";   // auto | int8 | int4 (engine::ModelOptions)
-  std::string kv_cache = "auto";  // auto | fp32 | int8 (engine::ModelOptions)
-  bool progress = true;           // loading progress bar and summary on stderr (bar only on a terminal)
+  std::string backend = "cpu";               // engine backend ("cpu")
+  int threads = 0;                           // CPU threads; 0: all
+  std::string weights = "auto";              // auto | int8 | int4 (engine::ModelOptions)
+  std::string kv_cache = "auto";             // auto | fp32 | int8 (engine::ModelOptions)
+  std::string prefill_activations = "auto";  // auto | fp32 | bf16 (engine::ModelOptions)
+  bool progress = true;  // loading progress bar and summary on stderr (bar only on a terminal)
 };
 
 class LocalEngineBackend : public LLMBackend {

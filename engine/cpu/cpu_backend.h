@@ -1,6 +1,6 @@
-// The CPU backend: the InternLM2 forward pass on all cores, reading the weights in place from the mapped
-// checkpoint. Not safe for concurrent calls: one thread drives it (Generator for one sequence, the serving
-// engine's step loop for many, batched through forward()).
+// The CPU backend: the InternLM2 forward pass on all cores, over the weights as cpu_weights.h holds them. Not
+// safe for concurrent calls: one thread drives it (Generator for one sequence, the serving engine's step loop
+// for many, batched through forward()).
 #pragma once
 
 #include <memory>
@@ -26,6 +26,7 @@ struct CpuBackendOptions {
   // dense checkpoint at load (cpu_weights.h).
   WeightFormat weights = WeightFormat::Dense;
   WeightFormat head = WeightFormat::Int8;  // the output head's format when the layers are quantized
+  bool map_weights = false;                // dense weights in place from the mapping (CpuWeightOptions)
   LoadProgress progress;                   // conversion progress
   KvFormat kv_cache = KvFormat::F32;       // KV caches and block stores: fp32 or int8 (kv_rows.h)
   PrefillActivations prefill_activations = PrefillActivations::Auto;  // matmul.h

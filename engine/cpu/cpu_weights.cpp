@@ -70,7 +70,7 @@ std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, Quan
 }
 
 CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& options, ThreadPool& pool)
-    : progress_(options.progress) {
+    : map_dense_(options.map_dense), progress_(options.progress) {
   const ModelWeights& w = checkpoint.weights();
   const QuantMethod method = checkpoint.config().quantization.method;
   linear_ = options.linear;
@@ -107,19 +107,20 @@ CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& opt
 
   for (const auto& layer : w.layers) {
     CpuLayerWeights out;
-    out.wqkv = convert(layer.wqkv, layer.quantized.wqkv, linear_, method, pool);
-    out.wo = convert(layer.wo, layer.quantized.wo, linear_, method, pool);
-    out.w1 = convert(layer.w1, layer.quantized.w1, linear_, method, pool);
-    out.w3 = convert(layer.w3, layer.quantized.w3, linear_, method, pool);
-    out.w2 = convert(layer.w2, layer.quantized.w2, linear_, method, pool);
+    out.wqkv = convert(checkpoint, layer.wqkv, layer.quantized.wqkv, linear_, method, pool);
+    out.wo = convert(checkpoint, layer.wo, layer.quantized.wo, linear_, method, pool);
+    out.w1 = convert(checkpoint, layer.w1, layer.quantized.w1, linear_, method, pool);
+    out.w3 = convert(checkpoint, layer.w3, layer.quantized.w3, linear_, method, pool);
+    out.w2 = convert(checkpoint, layer.w2, layer.quantized.w2, linear_, method, pool);
     layers_.push_back(out);
   }
-  output_ = convert(w.output, QuantizedLinear{}, head_, QuantMethod::None, pool);
+  output_ = convert(checkpoint, w.output, QuantizedLinear{}, head_, QuantMethod::None, pool);
 }
 
-WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear& q, WeightFormat format,
-                                 QuantMethod method, ThreadPool& pool) {
-  if (format == WeightFormat::Dense) return dense_matrix(dense);
+WeightMatrix CpuWeights::convert(const Checkpoint& checkpoint, const TensorView& dense,
+                                 const QuantizedLinear& q, WeightFormat format, QuantMethod method,
+                                 ThreadPool& pool) {
+  if (format == WeightFormat::Dense) return resident(checkpoint, dense, pool);
   const int rows = static_cast<int>(dense.shape[0]), cols = static_cast<int>(dense.shape[1]);
   if (format == WeightFormat::Int4 && cols % kQuantGroup != 0) {
     throw std::invalid_argument("--weights int4: tensor '" + dense.name + "' has " + std::to_string(cols) +
@@ -128,7 +129,8 @@ WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear&
   std::unique_ptr<QuantizedMatrix> matrix;
   if (q.present()) {
     matrix = repack_quantized(q, method, rows, cols, pool);
-    MappedFile::release(q.qweight.data, q.qweight.bytes);
+    // The published tensors are not read again: none of their pages needs to stay in the process.
+    for (const TensorView* t : {&q.qweight, &q.qzeros, &q.scales}) MappedFile::release(t->data, t->bytes);
   } else {
     matrix = std::make_unique<QuantizedMatrix>(format, rows, cols);
     QuantizedMatrix& m = *matrix;
@@ -166,6 +168,26 @@ WeightMatrix CpuWeights::convert(const TensorView& dense, const QuantizedLinear&
   if (progress_) progress_(std::min(done_, total_), total_);
   owned_.push_back(std::move(matrix));
   return owned_.back()->view();
+}
+
+WeightMatrix CpuWeights::resident(const Checkpoint& checkpoint, const TensorView& dense, ThreadPool& pool) {
+  WeightMatrix m = dense_matrix(dense);
+  if (map_dense_ || dense.bytes == 0) return m;
+  PageBuffer copy(dense.bytes);
+  // Read from the file in pieces of 16 MiB on every thread; pages of the mapping a prefault touched are
+  // dropped from the process as their piece is copied.
+  constexpr std::size_t kPiece = 16u << 20;
+  const auto* from = static_cast<const unsigned char*>(dense.data);
+  const int pieces = static_cast<int>((dense.bytes + kPiece - 1) / kPiece);
+  pool.run(pieces, [&](int piece, int) {
+    const std::size_t begin = static_cast<std::size_t>(piece) * kPiece;
+    const std::size_t bytes = std::min(kPiece, dense.bytes - begin);
+    checkpoint.copy_bytes(from + begin, bytes, copy.data() + begin);
+    MappedFile::release(from + begin, bytes);
+  });
+  m.data = copy.data();
+  copies_.push_back(std::move(copy));
+  return m;
 }
 
 uint64_t CpuWeights::decode_bytes_per_token() const {

@@ -15,10 +15,12 @@ namespace agentrt::engine::cpu {
 inline constexpr int kIntegerMaxTokens = 8;  // integer products up to this many tokens
 inline constexpr int kBf16MinTokens = 16;    // bf16 dot products from this many tokens on
 
-// Whether prefill may round activations to bf16 (2^-9 relative, as llama.cpp does for bf16 and fp16 weights).
-// Auto: only for int8/int4 weights, which trade precision already; dense weights keep fp32 activations, so
-// that logits stay within 1e-3 of the float64 reference (tests/engine/test_golden.cpp). Bf16: for dense bf16
-// weights too (the fastest prefill). F32: never.
+// Whether prefill may round activations to bf16 (2^-9 relative; llama.cpp does the same for bf16 weights, and
+// rounds to fp16 for fp16 weights). Auto and Bf16: for bf16 and int8/int4 weights, where the processor has a
+// bf16 dot product (twice the fp32 rate; it moves a 1.8B model's logits by 0.6%, docs/engine.md); f16/f32
+// weights keep fp32 activations. F32: never (logits within 1e-3 of the float64 reference,
+// tests/engine/test_golden.cpp). Decode keeps fp32 activations either way (it is bound by memory, not by
+// multiplies).
 enum class PrefillActivations { Auto, F32, Bf16 };
 
 class MatmulRunner {

@@ -122,7 +122,8 @@ for ((r = 1; r <= rounds; ++r)); do
       case $pair in
         bf16)
           run_agentrt "$r" "bf16" "$model"
-          run_agentrt "$r" "bf16, bf16 prefill activations" "$model" --prefill-activations bf16 ;;
+          run_agentrt "$r" "bf16, fp32 prefill activations" "$model" --prefill-activations fp32
+          run_agentrt "$r" "bf16, mapped weights" "$model" --map-weights ;;
         int8) run_agentrt "$r" "int8" "$work/$name-int8" ;;
         int4) run_agentrt "$r" "int4" "$work/$name-int4" ;;
       esac

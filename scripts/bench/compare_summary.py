@@ -13,8 +13,8 @@ import sys
 PAIRS = [  # (agentrt config, llama.cpp config)
     ("bf16", "F16"),
     ("bf16", "BF16"),
-    ("bf16, bf16 prefill activations", "F16"),
-    ("bf16, bf16 prefill activations", "BF16"),
+    ("bf16, fp32 prefill activations", "F16"),
+    ("bf16, mapped weights", "F16"),
     ("int8", "Q8_0"),
     ("int4", "Q4_0"),
 ]

@@ -4,16 +4,23 @@
 // int8 activations for the integer products, bf16 activations for vdpbf16ps). Counters: GFLOP/s and weight
 // bytes read per second. Attention over one head (d 128, 512 positions of a KV row of 8 heads, fp32 and
 // int8): the batched primitives (Kernels::scores/mix) next to one dot/axpy call per position, the loop they
-// replaced.
+// replaced. DecodeStream: decode (one token) over 512 MiB of bf16 matrices on huge pages, far past the
+// last-level cache, on two threads through the backend's MatmulRunner, for the FFN's two shapes (rows of 2048
+// and of 8192 inputs), next to plain reads of the same bytes (Kernels::read_bytes): how close decode comes to
+// what the memory gives at all.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/matmul.h"
 #include "engine/cpu/quantized_matrix.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace agentrt::engine::cpu {
 namespace {
@@ -93,6 +100,45 @@ void BM_Matmul(benchmark::State& state, const std::string& variant, WeightFormat
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
+enum class StreamShape { Rows2048, Rows8192 };
+
+void BM_DecodeStream(benchmark::State& state, StreamShape shape, bool products) {
+  constexpr std::size_t kBytes = 512u << 20;
+  const int threads = static_cast<int>(state.range(0));
+  const int cols = shape == StreamShape::Rows8192 ? 8192 : 2048;
+  const int rows = shape == StreamShape::Rows8192 ? 2048 : 8192;  // [rows, cols] bf16: 32 MiB a matrix
+  const std::size_t matrix_bytes = static_cast<std::size_t>(rows) * cols * 2;
+  const int matrices = static_cast<int>(kBytes / matrix_bytes);
+  PageBuffer weights(kBytes);
+  auto* w = reinterpret_cast<uint16_t*>(weights.data());
+  for (std::size_t i = 0; i < kBytes / 2; ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+  ThreadPool pool(threads);
+  const Kernels& kernels = best_kernels();
+  MatmulRunner runner(kernels, pool);
+  std::vector<float> x(cols), y(rows);
+  for (int k = 0; k < cols; ++k) x[k] = static_cast<float>(k % 13) / 13.0f - 0.5f;
+  std::atomic<uint64_t> sink{0};
+  for (auto _ : state) {
+    if (products) {
+      for (int i = 0; i < matrices; ++i) {
+        const WeightMatrix m{weights.data() + i * matrix_bytes, DType::BF16, rows, cols};
+        runner.run(m, x.data(), 1, cols, y.data(), rows);
+      }
+      benchmark::DoNotOptimize(y.data());
+    } else {
+      // Each thread one contiguous half, as the product's row chunks roughly are.
+      pool.run(threads, [&](int t, int) {
+        const std::size_t part = kBytes / threads;
+        sink += kernels.read_bytes(weights.data() + t * part, part);
+      });
+    }
+  }
+  benchmark::DoNotOptimize(sink.load());
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(kBytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(kernels.name));
+}
+
 enum class AttentionPath { PerPosition, Batched };
 
 // One head's decode attention: scores against every position, then the weighted sum of the values.
@@ -148,6 +194,21 @@ void BM_Attention(benchmark::State& state, const std::string& variant, bool int8
 }
 
 void register_all() {
+  for (const auto& [products, shape] :
+       {std::pair{false, StreamShape::Rows2048}, std::pair{true, StreamShape::Rows2048},
+        std::pair{true, StreamShape::Rows8192}}) {
+    {
+      const std::string name =
+          std::string("DecodeStream/") +
+          (products ? (shape == StreamShape::Rows8192 ? "gemv_bf16/rows_of_8192" : "gemv_bf16/rows_of_2048")
+                    : "read");
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [=](benchmark::State& s) { BM_DecodeStream(s, shape, products); })
+          ->Arg(2)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
   for (const std::string variant : {"portable", "avx2", "avx512", "avx512_vnni", "avx512_bf16"}) {
     const auto add = [&](const std::string& what, WeightFormat format, Path path, std::vector<int> ms) {
       auto* b =

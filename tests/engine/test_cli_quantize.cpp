@@ -104,5 +104,22 @@ TEST(CliQuantize, BenchAndLogitsTakeTheWeightAndCacheFlags) {
   EXPECT_FALSE(std::filesystem::exists("/tmp/never"));
 }
 
+TEST(CliQuantize, BenchMapsTheWeightsWhenAskedAndRunRefusesUnknownActivations) {
+  for (const bool mapped : {false, true}) {
+    auto [status, out] = testing::run_command(kAgentrt + " bench --model " + model_128().string() +
+                                              " --prompt-len 20 --gen 3 --prefill-activations fp32" +
+                                              (mapped ? " --map-weights" : ""));
+    ASSERT_EQ(status, 0) << out;
+    const auto json = nlohmann::json::parse(out.substr(out.find("{\n")));
+    EXPECT_EQ(json["map_weights"], mapped);
+    EXPECT_EQ(json["prefill_activations"], "fp32");
+    EXPECT_GT(json["decode"]["tokens_per_s"].get<double>(), 0.0);
+  }
+  auto [status, out] = testing::run_command(kAgentrt + " run --model " + model_128().string() +
+                                            " --prefill-activations fp16 hello");
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("prefill activations must be auto, fp32 or bf16, not 'fp16'"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace agentrt::engine

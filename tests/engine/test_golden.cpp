@@ -17,7 +17,8 @@
 namespace agentrt::engine {
 namespace {
 
-constexpr double kTolerance = 1e-3;  // of the largest |logit| (issue 3)
+constexpr double kTolerance = 1e-3;                // of the largest |logit| (issue 3)
+constexpr double kBf16ActivationTolerance = 2e-2;  // the same with bf16 prefill activations
 const std::filesystem::path kGoldenDir = std::filesystem::path(AGENTRT_SOURCE_DIR) / "tests/engine/golden";
 
 nlohmann::json read_json(const std::filesystem::path& path) {
@@ -62,40 +63,56 @@ double f16_half_ulp(double v) {
 
 class GoldenTest : public ::testing::TestWithParam<nlohmann::json> {};
 
+// fp32 prefill activations (the portable kernels and the fastest variant) within 1e-3 of the largest logit;
+// the default, bf16 activations where the processor has a bf16 dot product, within 2e-2 (it moves a 1.8B
+// model's logits by 0.6% on average, docs/engine.md).
 TEST_P(GoldenTest, LogitsMatchReferenceAtEveryPosition) {
   const auto& c = GetParam();
   const auto golden = read_json(kGoldenDir / (c["name"].get<std::string>() + ".json"));
   const std::string raw = testing::read_file(kGoldenDir / (c["name"].get<std::string>() + ".logits.f16"));
   const std::vector<int32_t> tokens = golden["tokens"];
   ASSERT_GT(tokens.size(), 64u);
-  for (const bool portable : {false, true}) {
+  struct Mode {
+    const char* name;
+    bool portable;
+    cpu::PrefillActivations activations;
+    double tolerance;
+  };
+  for (const Mode& mode : {Mode{"fp32", false, cpu::PrefillActivations::F32, kTolerance},
+                           Mode{"portable", true, cpu::PrefillActivations::F32, kTolerance},
+                           Mode{"default", false, cpu::PrefillActivations::Auto, kBf16ActivationTolerance}}) {
     auto checkpoint = std::shared_ptr<const Checkpoint>(Checkpoint::open(make_case_model(c)));
     const int vocab = checkpoint->config().vocab_size;
     ASSERT_EQ(raw.size(), tokens.size() * vocab * 2);
     cpu::CpuBackendOptions options;
-    options.portable = portable;
+    options.portable = mode.portable;
+    options.prefill_activations = mode.activations;
     options.prefill_chunk = 32;  // several chunks: the dynamic-NTK base must still come from the whole prompt
     cpu::CpuBackend backend(checkpoint, options);
     auto cache = backend.new_cache();
     std::vector<float> logits(tokens.size() * vocab);
     backend.prefill(*cache, tokens, LogitsFor::All, logits);
-    const double limit = kTolerance * golden["max_abs_logit"].get<double>();
+    const double limit = mode.tolerance * golden["max_abs_logit"].get<double>();
+    const bool exact = mode.tolerance == kTolerance;
     double worst = 0;
     for (std::size_t t = 0; t < tokens.size(); ++t) {
       const float* row = &logits[t * vocab];
-      const auto argmax = std::max_element(row, row + vocab) - row;
-      EXPECT_EQ(argmax, golden["argmax"][t].get<int>())
-          << "position " << t << (portable ? " (portable)" : "");
+      // Argmaxes only where the activations stay fp32: a rounded one may flip a near tie of random weights.
+      if (exact) {
+        const auto argmax = std::max_element(row, row + vocab) - row;
+        EXPECT_EQ(argmax, golden["argmax"][t].get<int>()) << "position " << t << " (" << mode.name << ")";
+      }
       for (int v = 0; v < vocab; ++v) {
         uint16_t bits;
         std::memcpy(&bits, raw.data() + 2 * (t * vocab + v), 2);
         const double expected = f16_to_f32(bits);
         const double diff = std::fabs(row[v] - expected);
         worst = std::max(worst, diff);
-        ASSERT_LE(diff, limit - f16_half_ulp(expected)) << "position " << t << " token " << v;
+        ASSERT_LE(diff, limit - f16_half_ulp(expected))
+            << "position " << t << " token " << v << " (" << mode.name << ")";
       }
     }
-    RecordProperty(portable ? "max_abs_diff_portable" : "max_abs_diff", std::to_string(worst));
+    RecordProperty(std::string("max_abs_diff_") + mode.name, std::to_string(worst));
   }
 }
 

@@ -118,10 +118,11 @@ class KernelVariantTest : public ::testing::TestWithParam<std::string> {
 
 // Shapes: rows x cols x tokens, odd everywhere the tiling has an edge (rows not a multiple of 8/16/32/64,
 // columns not a multiple of 8/16, token counts around the tile sizes; single tokens with columns past the
-// 64-wide steps for the tails of the split bf16 decode).
-const std::vector<std::tuple<int, int, int>> kDenseShapes = {{37, 64, 1},     {16, 200, 5},  {9, 13, 50},
-                                                             {40, 600, 13},   {70, 129, 2},  {65, 33, 7},
-                                                             {100, 1030, 19}, {33, 1030, 1}, {5, 45, 1}};
+// 64-wide steps for the tails of the split bf16 decode; rows past 4096 columns, which that decode takes eight
+// at a time, with a row count that leaves a tail of single rows, and one such width not of whole 32-blocks).
+const std::vector<std::tuple<int, int, int>> kDenseShapes = {
+    {37, 64, 1},     {16, 200, 5},  {9, 13, 50}, {40, 600, 13}, {70, 129, 2}, {65, 33, 7},
+    {100, 1030, 19}, {33, 1030, 1}, {5, 45, 1},  {29, 4160, 1}, {11, 4100, 1}};
 // int4 needs whole groups of 128 inputs.
 const std::vector<std::tuple<int, int, int>> kInt4Shapes = {{37, 128, 1},  {16, 256, 5}, {9, 384, 50},
                                                             {40, 640, 13}, {70, 128, 2}, {65, 256, 7}};

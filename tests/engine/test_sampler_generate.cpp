@@ -109,7 +109,10 @@ TEST(Sampler, RejectsBadParameters) {
 
 class GenerateTest : public ::testing::Test {
  protected:
-  void SetUp() override { model_ = Model::load(testing::tiny_model()); }
+  // fp32 prefill activations: prefill and decode then compute alike, so their logits agree to 1e-4.
+  void SetUp() override {
+    model_ = Model::load(testing::tiny_model(), ModelOptions{.prefill_activations = "fp32"});
+  }
   GenerateResult run(const GenerateOptions& options, std::vector<TokenEvent>* events = nullptr,
                      int cancel_after = -1) {
     Generator generator(model_->backend(), model_->tokenizer());

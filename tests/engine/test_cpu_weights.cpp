@@ -1,0 +1,93 @@
+// Where the CPU backend keeps dense weights: copied off the mapped checkpoint by default (huge pages for
+// decode, read with MappedFile::copy_out), in place with map_weights; either way the same numbers.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/cpu_backend.h"
+#include "engine/mapped_file.h"
+#include "tests/engine/test_support.h"
+
+namespace agentrt::engine {
+namespace {
+
+bool inside(const void* p, const TensorView& t) {
+  const auto* b = static_cast<const unsigned char*>(t.data);
+  const auto* q = static_cast<const unsigned char*>(p);
+  return q >= b && q < b + t.bytes;
+}
+
+// Logits of a 12-token prefill (every position) and three decode steps after it.
+std::vector<float> run(cpu::CpuBackend& backend) {
+  const int vocab = backend.config().vocab_size;
+  const std::vector<int32_t> prompt = {1, 5, 9, 33, 2, 17, 40, 8, 11, 3, 60, 7};
+  std::vector<float> out(prompt.size() * vocab);
+  auto cache = backend.new_cache();
+  backend.prefill(*cache, prompt, LogitsFor::All, out);
+  KvCache* caches[] = {cache.get()};
+  for (int32_t token : {12, 4, 25}) {
+    std::vector<float> step(vocab);
+    const int32_t tokens[] = {token};
+    backend.decode(caches, tokens, step);
+    out.insert(out.end(), step.begin(), step.end());
+  }
+  return out;
+}
+
+TEST(CpuWeights, DenseWeightsAreCopiedOffTheMappingUnlessMappedAndGiveIdenticalLogits) {
+  const auto checkpoint = std::shared_ptr<const Checkpoint>(Checkpoint::open(testing::tiny_model()));
+  const ModelWeights& w = checkpoint->weights();
+  cpu::CpuBackend copied(checkpoint, cpu::CpuBackendOptions{.threads = 2});
+  cpu::CpuBackend mapped(checkpoint, cpu::CpuBackendOptions{.threads = 2, .map_weights = true});
+
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const cpu::CpuLayerWeights& c = copied.weights().layer(static_cast<int>(i));
+    const cpu::CpuLayerWeights& m = mapped.weights().layer(static_cast<int>(i));
+    EXPECT_FALSE(inside(c.wqkv.data, w.layers[i].wqkv)) << "layer " << i;
+    EXPECT_FALSE(inside(c.w2.data, w.layers[i].w2)) << "layer " << i;
+    EXPECT_EQ(m.wqkv.data, w.layers[i].wqkv.data) << "layer " << i;
+    EXPECT_EQ(m.w2.data, w.layers[i].w2.data) << "layer " << i;
+    // The copy holds the checkpoint's bytes (read back through the mapping, whose copied pages were
+    // released).
+    ASSERT_EQ(c.w1.bytes(), w.layers[i].w1.bytes);
+    EXPECT_EQ(std::memcmp(c.w1.data, w.layers[i].w1.data, w.layers[i].w1.bytes), 0) << "layer " << i;
+  }
+  EXPECT_FALSE(inside(copied.weights().output().data, w.output));
+  EXPECT_EQ(mapped.weights().output().data, w.output.data);
+
+  const std::vector<float> a = run(copied), b = run(mapped);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "logit " << i;
+}
+
+// The copy reads the file with pread: the bytes of the mapping, and clear errors for a range outside it or a
+// file cut short after it was mapped (never a SIGBUS from touching the lost pages).
+TEST(MappedFile, CopyOutReadsTheMappedBytesAndRefusesRangesItCannotRead) {
+  const auto path = testing::temp_dir("mapped-copy-out") / "data.bin";
+  std::string bytes(10000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 251);
+  testing::write_file(path, bytes);
+  MappedFile file(path);
+  const std::byte* data = file.bytes().data();
+  std::string out(5000, '\0');
+  file.copy_out(data + 100, out.size(), out.data());
+  EXPECT_EQ(out, bytes.substr(100, 5000));
+  EXPECT_THROW(file.copy_out(data + 9000, 2000, out.data()), std::out_of_range);
+  EXPECT_THROW(file.copy_out(data - 1, 10, out.data()), std::out_of_range);
+  std::filesystem::resize_file(path, 4096);
+  try {
+    file.copy_out(data + 5000, 100, out.data());
+    FAIL() << "read past the cut";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("shorter than when it was mapped"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace agentrt::engine
