@@ -10,6 +10,6 @@ set(ENGINE_CUDA_SOURCES
     kv_pool.cpp)
 list(TRANSFORM ENGINE_CUDA_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 target_sources(agentrt_engine PRIVATE ${ENGINE_CUDA_SOURCES})
-target_link_libraries(agentrt_engine PUBLIC agentrt_kernels CUDA::cudart CUDA::cublas CUDA::cublasLt)
+target_link_libraries(agentrt_engine PUBLIC agentrt_kernels CUDA::cudart)
 # Lets the rest of the program (model loading, the CLI) offer the backend.
 target_compile_definitions(agentrt_engine PUBLIC AGENTRT_HAVE_CUDA=1)
