@@ -194,20 +194,20 @@ void BM_Attention(benchmark::State& state, const std::string& variant, bool int8
 }
 
 void register_all() {
-  for (const auto& [products, shape] :
-       {std::pair{false, StreamShape::Rows2048}, std::pair{true, StreamShape::Rows2048},
-        std::pair{true, StreamShape::Rows8192}}) {
-    {
-      const std::string name =
-          std::string("DecodeStream/") +
-          (products ? (shape == StreamShape::Rows8192 ? "gemv_bf16/rows_of_8192" : "gemv_bf16/rows_of_2048")
-                    : "read");
-      benchmark::RegisterBenchmark(name.c_str(),
-                                   [=](benchmark::State& s) { BM_DecodeStream(s, shape, products); })
-          ->Arg(2)
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
-    }
+  struct Stream {
+    const char* name;
+    StreamShape shape;
+    bool products;
+  };
+  for (const Stream stream : {Stream{"read", StreamShape::Rows2048, false},
+                              Stream{"gemv_bf16/rows_of_2048", StreamShape::Rows2048, true},
+                              Stream{"gemv_bf16/rows_of_8192", StreamShape::Rows8192, true}}) {
+    benchmark::RegisterBenchmark(
+        (std::string("DecodeStream/") + stream.name).c_str(),
+        [=](benchmark::State& s) { BM_DecodeStream(s, stream.shape, stream.products); })
+        ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   for (const std::string variant : {"portable", "avx2", "avx512", "avx512_vnni", "avx512_bf16"}) {
     const auto add = [&](const std::string& what, WeightFormat format, Path path, std::vector<int> ms) {
