@@ -99,7 +99,8 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
     cpu_options.kv_cache = kv_cache;
     cpu_options.prefill_activations = prefill;
     cpu_options.map_weights = options.map_weights;
-    ProgressBar convert_bar("converting weights", options.progress && ProgressBar::stderr_is_terminal());
+    ProgressBar convert_bar(converts ? "converting weights" : "copying weights",
+                            options.progress && ProgressBar::stderr_is_terminal());
     cpu_options.progress = [&](uint64_t done, uint64_t total) { convert_bar.update(done, total); };
     model->backend_ = std::make_unique<cpu::CpuBackend>(checkpoint, cpu_options);
     convert_bar.finish();

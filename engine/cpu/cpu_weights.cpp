@@ -96,14 +96,16 @@ CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& opt
     if (q.present()) return q.qweight.bytes + q.qzeros.bytes + q.scales.bytes;
     return dense.bytes;
   };
-  if (linear_ != WeightFormat::Dense) {
+  // Copied dense matrices count too (a 20B checkpoint's copy takes seconds).
+  const bool copies = !map_dense_;
+  if (linear_ != WeightFormat::Dense || copies) {
     for (const auto& layer : w.layers) {
       total_ += source_bytes(layer.wqkv, layer.quantized.wqkv) + source_bytes(layer.wo, layer.quantized.wo) +
                 source_bytes(layer.w1, layer.quantized.w1) + source_bytes(layer.w3, layer.quantized.w3) +
                 source_bytes(layer.w2, layer.quantized.w2);
     }
   }
-  if (head_ != WeightFormat::Dense) total_ += w.output.bytes;
+  if (head_ != WeightFormat::Dense || copies) total_ += w.output.bytes;
 
   for (const auto& layer : w.layers) {
     CpuLayerWeights out;
@@ -187,6 +189,8 @@ WeightMatrix CpuWeights::resident(const Checkpoint& checkpoint, const TensorView
   });
   m.data = copy.data();
   copies_.push_back(std::move(copy));
+  done_ += dense.bytes;
+  if (progress_) progress_(std::min(done_, total_), total_);
   return m;
 }
 
