@@ -28,7 +28,7 @@ void MatmulRunner::run(const WeightMatrix& w, const float* x, int m, int x_strid
                    [&](int begin, int end) { k.matmul_quantized(w, in, y, y_stride, begin, end); });
     return;
   }
-  const bool bf16_allowed = prefill_ == PrefillActivations::Bf16 || prefill_ == PrefillActivations::Auto;
+  const bool bf16_allowed = prefill_ != PrefillActivations::F32;  // Auto is Bf16 (matmul.h)
   if (bf16_allowed && k.matmul_bf16 != nullptr && m >= kBf16MinTokens &&
       (quantized || w.dtype == DType::BF16)) {
     const Bf16Input& in = bf16_.convert(x, m, x_stride, w.cols);
