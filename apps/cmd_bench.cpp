@@ -39,6 +39,7 @@ struct BenchArgs {
   std::string prefill_activations = "auto";
   bool map_weights = false;
   int decode_context = -1;  // -1: decode continues the prefilled sequences
+  bool bandwidth_only = false;
 };
 
 // Peak resident memory since the last reset (VmHWM), in bytes.
@@ -104,7 +105,31 @@ void run_cuda(const BenchArgs& args) {
 #endif
 }
 
+nlohmann::json probe_json(const engine::cpu::BandwidthResult& probe) {
+  return {{"best_gb_s", probe.bytes_per_second / 1e9},
+          {"median_gb_s", probe.median_bytes_per_second / 1e9},
+          {"worst_gb_s", probe.worst_bytes_per_second / 1e9}};
+}
+
+// The read-rate probe alone: what a comparison with another engine records next to that engine's runs, since
+// the rate this machine gives a process changes from minute to minute (docs/engine.md).
+void run_bandwidth_only(const BenchArgs& args) {
+  engine::cpu::ThreadPool pool(args.threads);
+  const auto probe = engine::cpu::measure_read_bandwidth(pool);
+  nlohmann::ordered_json out;
+  out["memory_bandwidth_gb_s"] = probe.bytes_per_second / 1e9;
+  out["memory_bandwidth_threads"] = probe.threads;
+  out["memory_bandwidth_method"] = probe.method;
+  out["memory_bandwidth_probes"] = nlohmann::json::array({probe_json(probe)});
+  std::printf("%s\n", out.dump(2).c_str());
+}
+
 void run(const BenchArgs& args) {
+  if (args.bandwidth_only) {
+    if (!args.model.empty() || !args.preset.empty() || args.backend != "cpu")
+      throw std::invalid_argument("--bandwidth-only measures the CPU's read rate and takes no model");
+    return run_bandwidth_only(args);
+  }
   if (args.model.empty() == args.preset.empty())
     throw std::invalid_argument("give exactly one of --model and --preset");
   if (args.backend != "cpu" && args.backend != "cuda")
@@ -252,9 +277,7 @@ void run(const BenchArgs& args) {
   nlohmann::json spread = nlohmann::json::array();
   for (const auto& p : probes) {
     best_bandwidth = std::max(best_bandwidth, p.bytes_per_second);
-    spread.push_back({{"best_gb_s", p.bytes_per_second / 1e9},
-                      {"median_gb_s", p.median_bytes_per_second / 1e9},
-                      {"worst_gb_s", p.worst_bytes_per_second / 1e9}});
+    spread.push_back(probe_json(p));
   }
   out["memory_bandwidth_gb_s"] = best_bandwidth / 1e9;
   out["memory_bandwidth_probes"] = spread;
@@ -302,6 +325,8 @@ const CommandRegistrar registrar(63, [](CLI::App& app) {
                 "huge pages (slower decode; nothing copied at load)");
   cmd->add_option("--decode-context", args->decode_context,
                   "decode from fresh sequences of N prompt tokens (default: continue the prefilled ones)");
+  cmd->add_flag("--bandwidth-only", args->bandwidth_only,
+                "cpu: measure only the memory read rate (--threads threads) and print it; no model");
   cmd->callback([args] { run(*args); });
 });
 

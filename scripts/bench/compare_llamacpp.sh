@@ -16,12 +16,15 @@
 #      from a one-token context, as llama-bench's tg test decodes from an empty one);
 #   5. prints medians with their spread, the ratios, decode as a fraction of the memory bound that agentrt bench
 #      measured in the same round, and peak RSS (agentrt's own report; llama-bench's from /usr/bin/time).
+#      Each llama-bench run is bracketed by `agentrt bench --bandwidth-only` probes (agentrt's own runs probe
+#      before loading and after decoding): where the machine's read rate takes two levels during the run (a
+#      shared host's does), the decode ratios are also given per level, from runs wholly inside it.
 # Everything lands in WORK (default /tmp/agentrt-vs-llamacpp): the models, results.jsonl and summary.md.
 # Environment: AGENTRT (default build/bin/agentrt), LLAMA_SRC (default: LLAMA_BUILD_DIR/..), CONVERT, PYTHON (for
 # the summary, default /usr/bin/python3: with numpy and llama.cpp's gguf-py it also reads the GGUFs' sizes).
 set -euo pipefail
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 [[ $# -ge 1 && "$1" != -h && "$1" != --help ]] || { usage; exit 2; }
 llama_build=$(cd "$1" && pwd)
 shift
@@ -77,16 +80,23 @@ done
 # 4: the runs. Each line of results.jsonl: {round, engine, config, prefill_tok_s, decode_tok_s, ...}.
 results=$work/results.jsonl
 : >"$results"
+probe() {  # the machine's read rate now, GB/s (agentrt bench --bandwidth-only)
+  "$agentrt" bench --bandwidth-only --threads "$threads" 2>/dev/null |
+    "$py" -c 'import json, sys; print(json.load(sys.stdin)["memory_bandwidth_gb_s"])'
+}
 run_llama() {  # round config gguf
-  local out rss
+  local out rss before after
   out=$(mktemp)
+  before=$(probe)
   /usr/bin/time -f %M -o "$out.rss" "$bench" -m "$3" -p "$prompt" -n "$gen" -t "$threads" -r 1 -o json >"$out" 2>/dev/null
+  after=$(probe)
   rss=$(tail -n 1 "$out.rss")
-  "$py" - "$1" "$2" "$3" "$rss" "$out" >>"$results" <<'PY'
+  "$py" - "$1" "$2" "$3" "$rss" "$out" "$before" "$after" >>"$results" <<'PY'
 import json, sys
-rnd, config, gguf, rss, path = sys.argv[1:]
+rnd, config, gguf, rss, path, before, after = sys.argv[1:]
 rows = json.load(open(path))
-line = {"round": int(rnd), "engine": "llama.cpp", "config": config, "file": gguf, "peak_rss_bytes": int(rss) * 1024}
+line = {"round": int(rnd), "engine": "llama.cpp", "config": config, "file": gguf, "peak_rss_bytes": int(rss) * 1024,
+        "bandwidth_probes_gb_s": [float(before), float(after)]}
 for r in rows:
     key = "prefill_tok_s" if r["n_prompt"] > 0 else "decode_tok_s"
     line[key] = r["avg_ts"]
@@ -110,6 +120,7 @@ print(json.dumps({"round": int(rnd), "engine": "agentrt", "config": config, "wei
                   "decode_fraction_of_bound": d["decode"]["fraction_of_bound"],
                   "decode_bytes_per_step": d["decode"]["weight_bytes_per_step"] + d["decode"]["kv_bytes_per_step"],
                   "bandwidth_gb_s": d["memory_bandwidth_gb_s"], "peak_gflop_s": d["peak_gflop_s"],
+                  "bandwidth_probes_gb_s": [p["best_gb_s"] for p in d["memory_bandwidth_probes"]],
                   "prefill_cpu_share": d["prefill"]["cpu_share"], "decode_cpu_share": d["decode"]["cpu_share"],
                   "peak_rss_bytes": d["peak_rss_bytes"]}))
 PY

@@ -22,6 +22,8 @@ PAIRS = [  # (agentrt config, llama.cpp config)
 
 def gguf_decode_bytes(path):
     """Bytes a llama.cpp decode step reads: every tensor but the token embeddings (one row of those)."""
+    if not os.path.isfile(path):
+        return None
     try:
         from gguf import GGUFReader  # llama.cpp's gguf-py, when on PYTHONPATH
     except ImportError:
@@ -38,6 +40,54 @@ def fmt(values, digits=1):
     if len(values) == 1:
         return f"{med:.{digits}f}"
     return f"{med:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def read_rate_levels(rows):
+    """The probes' two levels when the machine's read rate took two during the run, else None: the widest gap
+    between consecutive sorted probes, if the rate above it is at least 1.25 times the rate below. Returns
+    (threshold, low median, high median)."""
+    probes = sorted(p for r in rows for p in r.get("bandwidth_probes_gb_s", []))
+    if len(probes) < 2:
+        return None
+    gaps = [(probes[i + 1] / probes[i], i) for i in range(len(probes) - 1) if probes[i] > 0]
+    if not gaps:
+        return None
+    ratio, i = max(gaps)
+    if ratio < 1.25:
+        return None
+    return (probes[i] * probes[i + 1]) ** 0.5, statistics.median(probes[: i + 1]), statistics.median(probes[i + 1:])
+
+
+def level_of(run, threshold):
+    """'low' or 'high' when every probe around the run is on one side of the threshold, else None."""
+    probes = run.get("bandwidth_probes_gb_s", [])
+    if not probes:
+        return None
+    sides = {p >= threshold for p in probes}
+    return None if len(sides) != 1 else ("high" if sides.pop() else "low")
+
+
+def print_decode_by_level(by, rounds, levels):
+    threshold, low, high = levels
+    print(f"\nThe read rate took two levels during the run: {low:.1f} and {high:.1f} GB/s (probes below and above "
+          f"{threshold:.1f}). Decode ratios from rounds where both runs lie wholly inside one level "
+          "(medians of the per-round ratios; n rounds):\n")
+    print("| agentrt | llama.cpp | decode ratio, low level | decode ratio, high level |")
+    print("|---|---|---|---|")
+    for mine, theirs in PAIRS:
+        a, b = by.get(("agentrt", mine)), by.get(("llama.cpp", theirs))
+        if not a or not b:
+            continue
+        cells = []
+        for level in ("low", "high"):
+            ratios = []
+            for rnd in rounds:
+                x = [r for r in a if r["round"] == rnd and level_of(r, threshold) == level]
+                y = [r for r in b if r["round"] == rnd and level_of(r, threshold) == level]
+                if x and y and y[0].get("decode_tok_s", 0) > 0:
+                    ratios.append(x[0]["decode_tok_s"] / y[0]["decode_tok_s"])
+            cells.append(f"{statistics.median(ratios):.2f}x (n={len(ratios)})" if ratios else "- (n=0)")
+        print(f"| {mine} | {theirs} | {cells[0]} | {cells[1]} |")
 
 
 def main():
@@ -89,6 +139,9 @@ def main():
             med = statistics.median(r[key] for r in a) / statistics.median(r[key] for r in b if key in r)
             ratio[key] = f"{med:.2f}x" + (f" ({min(per_round):.2f}-{max(per_round):.2f})" if len(per_round) > 1 else "")
         print(f"| {mine} | {theirs} | {ratio['prefill_tok_s']} | {ratio['decode_tok_s']} |")
+    levels = read_rate_levels(rows)
+    if levels:
+        print_decode_by_level(by, rounds, levels)
     bf16 = by.get(("agentrt", "bf16"))
     int4 = by.get(("agentrt", "int4"))
     if bf16 and int4:

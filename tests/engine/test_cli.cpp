@@ -86,5 +86,21 @@ TEST(Cli, BenchReportsTheBound) {
   EXPECT_GT(json["peak_rss_bytes"].get<double>(), json["weight_bytes"].get<double>());
 }
 
+TEST(Cli, BenchMeasuresTheReadRateAlone) {
+  auto [status, out] = run(kAgentrt + " bench --bandwidth-only --threads 1");
+  ASSERT_EQ(status, 0) << out;
+  const auto json = nlohmann::json::parse(out.substr(out.find("{\n")));
+  EXPECT_GT(json["memory_bandwidth_gb_s"].get<double>(), 0.1);
+  EXPECT_EQ(json["memory_bandwidth_threads"], 1);
+  ASSERT_EQ(json["memory_bandwidth_probes"].size(), 1u);
+  EXPECT_EQ(json["memory_bandwidth_probes"][0]["best_gb_s"], json["memory_bandwidth_gb_s"]);
+  EXPECT_FALSE(json.contains("decode"));
+  // A model with it is a mistake, said as one.
+  std::tie(status, out) = run(kAgentrt + " bench --bandwidth-only --preset tiny");
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("--bandwidth-only measures the CPU's read rate and takes no model"), std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace agentrt::engine
