@@ -70,7 +70,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const Model
   } catch (const std::exception&) {
     // Checkpoint::open below reports a broken config.
   }
-  // So are copied ones (CpuWeightOptions::map_dense).
+  // So are copied ones (CpuWeightOptions::map_weights).
   const bool copies = options.backend == "cpu" && !options.map_weights;
   load.prefault_small_only = converts || copies;
   load.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };

@@ -111,7 +111,7 @@ CpuBackend::CpuBackend(std::shared_ptr<const Checkpoint> checkpoint, const CpuBa
   CpuWeightOptions weight_options;
   weight_options.linear = options.weights;
   weight_options.head = options.head;
-  weight_options.map_dense = options.map_weights;
+  weight_options.map_weights = options.map_weights;
   weight_options.progress = options.progress;
   weights_ = std::make_unique<CpuWeights>(*checkpoint_, weight_options, pool_);
   for (const auto& layer : checkpoint_->weights().layers) {

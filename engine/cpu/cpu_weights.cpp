@@ -70,7 +70,7 @@ std::unique_ptr<QuantizedMatrix> repack_quantized(const QuantizedLinear& q, Quan
 }
 
 CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& options, ThreadPool& pool)
-    : map_dense_(options.map_dense), progress_(options.progress) {
+    : map_weights_(options.map_weights), progress_(options.progress) {
   const ModelWeights& w = checkpoint.weights();
   const QuantMethod method = checkpoint.config().quantization.method;
   linear_ = options.linear;
@@ -97,7 +97,7 @@ CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& opt
     return dense.bytes;
   };
   // Copied dense matrices count too (a 20B checkpoint's copy takes seconds).
-  const bool copies = !map_dense_;
+  const bool copies = !map_weights_;
   if (linear_ != WeightFormat::Dense || copies) {
     for (const auto& layer : w.layers) {
       total_ += source_bytes(layer.wqkv, layer.quantized.wqkv) + source_bytes(layer.wo, layer.quantized.wo) +
@@ -174,7 +174,7 @@ WeightMatrix CpuWeights::convert(const Checkpoint& checkpoint, const TensorView&
 
 WeightMatrix CpuWeights::resident(const Checkpoint& checkpoint, const TensorView& dense, ThreadPool& pool) {
   WeightMatrix m = dense_matrix(dense);
-  if (map_dense_ || dense.bytes == 0) return m;
+  if (map_weights_ || dense.bytes == 0) return m;
   PageBuffer copy(dense.bytes);
   // Read from the file in pieces of 16 MiB on every thread; pages of the mapping a prefault touched are
   // dropped from the process as their piece is copied.

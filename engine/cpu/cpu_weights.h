@@ -33,7 +33,7 @@ struct CpuWeightOptions {
   // releases the mapped pages (decode streams 2 MiB pages; on the 2-core Zen 4 machine it ran 1.09x faster
   // than from the file's 4 KiB page-cache pages, docs/engine.md); true uses them in place from the mapping
   // (nothing copied; the page cache is shared with other processes mapping the same file).
-  bool map_dense = false;
+  bool map_weights = false;
   // Called as matrices are converted: (bytes done, bytes total).
   LoadProgress progress;
 };
@@ -57,14 +57,14 @@ class CpuWeights {
   WeightMatrix convert(const Checkpoint& checkpoint, const TensorView& dense,
                        const QuantizedLinear& quantized, WeightFormat format, QuantMethod method,
                        ThreadPool& pool);
-  // The dense tensor [rows, cols] copied into a PageBuffer (or in place with map_dense).
+  // The dense tensor [rows, cols] copied into a PageBuffer (or in place with map_weights).
   WeightMatrix resident(const Checkpoint& checkpoint, const TensorView& dense, ThreadPool& pool);
 
   std::vector<CpuLayerWeights> layers_;
   WeightMatrix output_, embeddings_;
   std::vector<std::unique_ptr<QuantizedMatrix>> owned_;
-  std::vector<PageBuffer> copies_;  // the dense matrices' copies (without map_dense)
-  bool map_dense_ = false;
+  std::vector<PageBuffer> copies_;  // the dense matrices' copies (without map_weights)
+  bool map_weights_ = false;
   WeightFormat linear_ = WeightFormat::Dense;
   WeightFormat head_ = WeightFormat::Dense;
   std::string dense_dtype_;

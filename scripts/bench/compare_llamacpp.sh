@@ -2,7 +2,7 @@
 # AgentRT against llama.cpp on the same weights, interleaved and repeated (docs/engine.md, "Against llama.cpp").
 #
 #   scripts/bench/compare_llamacpp.sh LLAMA_BUILD_DIR [--work DIR] [--model DIR] [--rounds N] [--threads N]
-#                                     [--prompt N] [--gen N]
+#                                     [--prompt N] [--gen N] [--only bf16,int8,int4]
 #
 # LLAMA_BUILD_DIR holds bin/llama-bench and bin/llama-quantize (a CPU build of llama.cpp; llama.cpp is never part
 # of this repository). The script:
@@ -17,8 +17,10 @@
 #   5. prints medians with their spread, the ratios, decode as a fraction of the memory bound that agentrt bench
 #      measured in the same round, and peak RSS (agentrt's own report; llama-bench's from /usr/bin/time).
 #      Each llama-bench run is bracketed by `agentrt bench --bandwidth-only` probes (agentrt's own runs probe
-#      before loading and after decoding): where the machine's read rate takes two levels during the run (a
-#      shared host's does), the decode ratios are also given per level, from runs wholly inside it.
+#      before loading and after decoding), so that each engine's decode is set against the read rate around it
+#      and the summary shows how much that rate moved during the run (a shared host's moves a lot).
+# --only keeps some of the three pairs (bf16: agentrt bf16 three ways against F16 and BF16; int8: against Q8_0;
+# int4: against Q4_0), so that a decode comparison on a noisy machine can afford many rounds.
 # Everything lands in WORK (default /tmp/agentrt-vs-llamacpp): the models, results.jsonl and summary.md.
 # Environment: AGENTRT (default build/bin/agentrt), LLAMA_SRC (default: LLAMA_BUILD_DIR/..), CONVERT, PYTHON (for
 # the summary, default /usr/bin/python3: with numpy and llama.cpp's gguf-py it also reads the GGUFs' sizes).
@@ -35,6 +37,7 @@ rounds=3
 threads=2
 prompt=512
 gen=32
+only=bf16,int8,int4
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --work) work=$2; shift 2 ;;
@@ -43,8 +46,13 @@ while [[ $# -gt 0 ]]; do
     --threads) threads=$2; shift 2 ;;
     --prompt) prompt=$2; shift 2 ;;
     --gen) gen=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     *) echo "compare_llamacpp: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
+done
+for pair in ${only//,/ }; do
+  [[ $pair == bf16 || $pair == int8 || $pair == int4 ]] ||
+    { echo "compare_llamacpp: --only takes bf16, int8 and int4, not '$pair'" >&2; exit 2; }
 done
 agentrt=${AGENTRT:-$root/build/bin/agentrt}
 llama_src=${LLAMA_SRC:-$(cd "$llama_build/.." && pwd)}
@@ -127,7 +135,7 @@ PY
   rm -f "$out"
 }
 for ((r = 1; r <= rounds; ++r)); do
-  for pair in bf16 int8 int4; do
+  for pair in ${only//,/ }; do
     say "round $r/$rounds: $pair"
     agentrt_side() {
       case $pair in

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Summarises compare_llamacpp.sh's results.jsonl: per configuration the median tokens/s with the range over
-the rounds, agentrt over llama.cpp as ratios of medians (and the range of the per-round ratios, each round's two
-runs being next to each other in time), decode as a fraction of the memory bound agentrt measured in the same
-round, and peak RSS.
+the rounds, agentrt over llama.cpp as ratios of medians (and the median and range of the per-round ratios, each
+round's two runs being next to each other in time), decode as a fraction of the read rate probed around each run,
+the spread of those probes, and peak RSS.
 
     python3 scripts/bench/compare_summary.py WORK/results.jsonl WORK/gguf MODEL_NAME"""
 import json
@@ -42,52 +42,11 @@ def fmt(values, digits=1):
     return f"{med:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
-def read_rate_levels(rows):
-    """The probes' two levels when the machine's read rate took two during the run, else None: the widest gap
-    between consecutive sorted probes, if the rate above it is at least 1.25 times the rate below. Returns
-    (threshold, low median, high median)."""
-    probes = sorted(p for r in rows for p in r.get("bandwidth_probes_gb_s", []))
-    if len(probes) < 2:
-        return None
-    gaps = [(probes[i + 1] / probes[i], i) for i in range(len(probes) - 1) if probes[i] > 0]
-    if not gaps:
-        return None
-    ratio, i = max(gaps)
-    if ratio < 1.25:
-        return None
-    return (probes[i] * probes[i + 1]) ** 0.5, statistics.median(probes[: i + 1]), statistics.median(probes[i + 1:])
-
-
-def level_of(run, threshold):
-    """'low' or 'high' when every probe around the run is on one side of the threshold, else None."""
-    probes = run.get("bandwidth_probes_gb_s", [])
-    if not probes:
-        return None
-    sides = {p >= threshold for p in probes}
-    return None if len(sides) != 1 else ("high" if sides.pop() else "low")
-
-
-def print_decode_by_level(by, rounds, levels):
-    threshold, low, high = levels
-    print(f"\nThe read rate took two levels during the run: {low:.1f} and {high:.1f} GB/s (probes below and above "
-          f"{threshold:.1f}). Decode ratios from rounds where both runs lie wholly inside one level "
-          "(medians of the per-round ratios; n rounds):\n")
-    print("| agentrt | llama.cpp | decode ratio, low level | decode ratio, high level |")
-    print("|---|---|---|---|")
-    for mine, theirs in PAIRS:
-        a, b = by.get(("agentrt", mine)), by.get(("llama.cpp", theirs))
-        if not a or not b:
-            continue
-        cells = []
-        for level in ("low", "high"):
-            ratios = []
-            for rnd in rounds:
-                x = [r for r in a if r["round"] == rnd and level_of(r, threshold) == level]
-                y = [r for r in b if r["round"] == rnd and level_of(r, threshold) == level]
-                if x and y and y[0].get("decode_tok_s", 0) > 0:
-                    ratios.append(x[0]["decode_tok_s"] / y[0]["decode_tok_s"])
-            cells.append(f"{statistics.median(ratios):.2f}x (n={len(ratios)})" if ratios else "- (n=0)")
-        print(f"| {mine} | {theirs} | {cells[0]} | {cells[1]} |")
+def bound_of(run, round_bandwidth):
+    """The read rate (GB/s) a run's decode is measured against: the best of the probes around it (agentrt's
+    before loading and after decoding, llama-bench's before and after its run), else agentrt's in its round."""
+    probes = run.get("bandwidth_probes_gb_s")
+    return max(probes) if probes else round_bandwidth.get(run["round"])
 
 
 def main():
@@ -117,12 +76,18 @@ def main():
                     f"{statistics.median(r['decode_cpu_share'] for r in runs):.2f}"
         else:
             b = llama_bytes.get(config)
-            frac = [r["decode_tok_s"] * b / (bandwidth[r["round"]] * 1e9) for r in runs if b and r["round"] in bandwidth]
+            frac = [r["decode_tok_s"] * b / (bound_of(r, bandwidth) * 1e9) for r in runs if b and bound_of(r, bandwidth)]
             share = "-"
         rss = [r["peak_rss_bytes"] / 1e9 for r in runs]
         print(f"| {engine} | {config} | {fmt(pre)} | {fmt(dec, 2)} | {fmt(frac, 2)} | {fmt(rss, 2)} | {share} |")
 
-    print("\n| agentrt | llama.cpp | prefill ratio | decode ratio |")
+    probes = sorted(p for r in rows for p in r.get("bandwidth_probes_gb_s", []))
+    if probes:
+        print(f"\nRead-rate probes during the run ({len(probes)}, the best of 12 passes each): "
+              f"{probes[0]:.1f} to {probes[-1]:.1f} GB/s, median {statistics.median(probes):.1f}")
+    print("\nRatios of the medians; in brackets the median and range of the per-round ratios (each round's two "
+          "runs next to each other in time)\n")
+    print("| agentrt | llama.cpp | prefill ratio | decode ratio |")
     print("|---|---|---|---|")
     for mine, theirs in PAIRS:
         a, b = by.get(("agentrt", mine)), by.get(("llama.cpp", theirs))
@@ -137,11 +102,9 @@ def main():
                 if x and y and y[0] > 0:
                     per_round.append(x[0] / y[0])
             med = statistics.median(r[key] for r in a) / statistics.median(r[key] for r in b if key in r)
-            ratio[key] = f"{med:.2f}x" + (f" ({min(per_round):.2f}-{max(per_round):.2f})" if len(per_round) > 1 else "")
+            ratio[key] = f"{med:.2f}x" + (f" (median {statistics.median(per_round):.2f}, "
+                                          f"{min(per_round):.2f}-{max(per_round):.2f})" if len(per_round) > 1 else "")
         print(f"| {mine} | {theirs} | {ratio['prefill_tok_s']} | {ratio['decode_tok_s']} |")
-    levels = read_rate_levels(rows)
-    if levels:
-        print_decode_by_level(by, rounds, levels)
     bf16 = by.get(("agentrt", "bf16"))
     int4 = by.get(("agentrt", "int4"))
     if bf16 and int4:

@@ -1,5 +1,5 @@
-"""compare_summary.py (scripts/bench) on made-up results: ratios of medians, and the per-level decode ratios
-when the machine's read rate took two levels during the run."""
+"""compare_summary.py (scripts/bench) on made-up results: ratios of medians next to the per-round ratios,
+decode against the read rate probed around each run, and the probes' spread."""
 import json
 import os
 import subprocess
@@ -17,9 +17,12 @@ def agentrt(rnd, config, decode, probes, prefill=100.0):
             "prefill_cpu_share": 0.9, "decode_cpu_share": 0.95, "peak_rss_bytes": 3_600_000_000}
 
 
-def llama(rnd, config, decode, probes, prefill=50.0):
-    return {"round": rnd, "engine": "llama.cpp", "config": config, "prefill_tok_s": prefill, "decode_tok_s": decode,
-            "peak_rss_bytes": 3_900_000_000, "bandwidth_probes_gb_s": probes, "build": "abc123"}
+def llama(rnd, config, decode, probes=None, prefill=50.0):
+    row = {"round": rnd, "engine": "llama.cpp", "config": config, "prefill_tok_s": prefill, "decode_tok_s": decode,
+           "peak_rss_bytes": 3_900_000_000, "build": "abc123"}
+    if probes:
+        row["bandwidth_probes_gb_s"] = probes
+    return row
 
 
 def summarise(rows):
@@ -32,36 +35,24 @@ def summarise(rows):
         return done.stdout
 
 
-def row_of(text, start):
-    return next(line for line in text.splitlines() if line.startswith(start))
-
-
 class CompareSummary(unittest.TestCase):
-    def test_one_level_gives_ratios_of_medians_and_no_level_table(self):
+    def test_ratios_of_medians_beside_the_per_round_ratios(self):
         rows = [agentrt(1, "bf16", 12.0, [37.0, 38.0]), llama(1, "F16", 10.0, [36.0, 37.5]),
-                agentrt(2, "bf16", 11.0, [36.5, 37.0]), llama(2, "F16", 10.0, [37.0, 36.0])]
+                agentrt(2, "bf16", 11.0, [36.5, 37.0]), llama(2, "F16", 10.0, [37.0, 36.0]),
+                agentrt(3, "bf16", 16.0, [60.0, 70.0]), llama(3, "F16", 8.0, [70.0, 66.0])]
         out = summarise(rows)
-        self.assertIn("| bf16 | F16 | 2.00x (2.00-2.00) | 1.15x (1.10-1.20) |", out)
-        self.assertNotIn("two levels", out)
+        # Medians 12 / 10; per round 1.20, 1.10, 2.00.
+        self.assertIn("| bf16 | F16 | 2.00x (median 2.00, 2.00-2.00) | 1.20x (median 1.20, 1.10-2.00) |", out)
+        self.assertIn("Read-rate probes during the run (12, the best of 12 passes each): 36.0 to 70.0 GB/s, "
+                      "median 37.2", out)
+        self.assertIn("| agentrt | bf16 | 100.0 (100.0-100.0) | 12.00 (11.00-16.00) | 0.80 (0.80-0.80) |", out)
         self.assertIn("llama.cpp build: abc123", out)
 
-    def test_two_levels_give_ratios_inside_each_level_only(self):
-        rows = [
-            # Round 1 all at the low level, round 2 all high, round 3 llama.cpp's run straddles both.
-            agentrt(1, "bf16", 10.0, [38.0, 39.0]), llama(1, "F16", 10.0, [37.0, 38.5]),
-            agentrt(2, "bf16", 16.0, [70.0, 71.0]), llama(2, "F16", 12.8, [72.0, 70.5]),
-            agentrt(3, "bf16", 16.0, [71.0, 70.0]), llama(3, "F16", 9.0, [38.0, 71.0]),
-        ]
-        out = summarise(rows)
-        self.assertIn("two levels during the run: 38.0 and 71.0 GB/s (probes below and above 52.2)", out)
-        # Ratios of medians mix the levels; the level table does not.
-        self.assertIn("| bf16 | F16 | 2.00x (2.00-2.00) | 1.60x (1.00-1.78) |", out)
-        self.assertEqual(row_of(out, "| bf16 | F16 | 1.00x (n=1)"), "| bf16 | F16 | 1.00x (n=1) | 1.25x (n=1) |")
-
-    def test_runs_without_probes_are_left_out_of_the_levels(self):
-        rows = [agentrt(1, "int4", 40.0, [38.0, 70.0]), llama(1, "Q4_0", 32.0, [70.0, 71.0])]
-        out = summarise(rows)
-        self.assertIn("| int4 | Q4_0 | - (n=0) | - (n=0) |", out)
+    def test_a_pair_needs_both_engines(self):
+        out = summarise([agentrt(1, "int4", 40.0, [38.0, 70.0]), llama(1, "Q8_0", 18.0)])
+        self.assertNotIn("| int4 | Q4_0 |", out)
+        self.assertNotIn("| int8 | Q8_0 |", out)
+        self.assertIn("| llama.cpp | Q8_0 | 50.0 | 18.00 | - |", out)
 
 
 if __name__ == "__main__":
