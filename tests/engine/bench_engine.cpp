@@ -7,10 +7,13 @@
 // replaced. DecodeStream: decode (one token) over 512 MiB of bf16 matrices on huge pages, far past the
 // last-level cache, on two threads through the backend's MatmulRunner, for the FFN's two shapes (rows of 2048
 // and of 8192 inputs), next to plain reads of the same bytes (Kernels::read_bytes): how close decode comes to
-// what the memory gives at all.
+// what the memory gives at all; DecodeStreamPaired the same with each product pass timed against a read pass
+// just before it.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
@@ -139,6 +142,57 @@ void BM_DecodeStream(benchmark::State& state, StreamShape shape, bool products) 
   state.SetLabel(std::string(kernels.name));
 }
 
+// A plain read of the 512 MiB and then the products over the same bytes, pair after pair: the host's read
+// rate moves from one pass to the next (docs/engine.md), so only passes next to each other in time compare.
+// Counter of_read: the median over pairs of read time / product time, the product's share of what plain loads
+// get at that moment.
+void BM_DecodeStreamPaired(benchmark::State& state, StreamShape shape) {
+  constexpr std::size_t kBytes = 512u << 20;
+  const int threads = static_cast<int>(state.range(0));
+  const int cols = shape == StreamShape::Rows8192 ? 8192 : 2048;
+  const int rows = shape == StreamShape::Rows8192 ? 2048 : 8192;  // [rows, cols] bf16: 32 MiB a matrix
+  const std::size_t matrix_bytes = static_cast<std::size_t>(rows) * cols * 2;
+  const int matrices = static_cast<int>(kBytes / matrix_bytes);
+  PageBuffer weights(kBytes);
+  auto* w = reinterpret_cast<uint16_t*>(weights.data());
+  for (std::size_t i = 0; i < kBytes / 2; ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+  ThreadPool pool(threads);
+  const Kernels& kernels = best_kernels();
+  MatmulRunner runner(kernels, pool);
+  std::vector<float> x(cols), y(rows);
+  for (int k = 0; k < cols; ++k) x[k] = static_cast<float>(k % 13) / 13.0f - 0.5f;
+  std::atomic<uint64_t> sink{0};
+  std::vector<double> shares, read_rates, product_rates;
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    pool.run(threads, [&](int t, int) {
+      const std::size_t part = kBytes / threads;
+      sink += kernels.read_bytes(weights.data() + t * part, part);
+    });
+    const auto read_done = Clock::now();
+    for (int i = 0; i < matrices; ++i) {
+      const WeightMatrix m{weights.data() + i * matrix_bytes, DType::BF16, rows, cols};
+      runner.run(m, x.data(), 1, cols, y.data(), rows);
+    }
+    benchmark::DoNotOptimize(y.data());
+    const double read_s = std::chrono::duration<double>(read_done - start).count();
+    const double product_s = std::chrono::duration<double>(Clock::now() - read_done).count();
+    shares.push_back(read_s / product_s);
+    read_rates.push_back(static_cast<double>(kBytes) / read_s / 1e9);
+    product_rates.push_back(static_cast<double>(kBytes) / product_s / 1e9);
+  }
+  benchmark::DoNotOptimize(sink.load());
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  state.counters["of_read"] = median(shares);
+  state.counters["read_GB/s"] = median(read_rates);
+  state.counters["product_GB/s"] = median(product_rates);
+  state.SetLabel(std::string(kernels.name));
+}
+
 enum class AttentionPath { PerPosition, Batched };
 
 // One head's decode attention: scores against every position, then the weighted sum of the values.
@@ -206,6 +260,17 @@ void register_all() {
         (std::string("DecodeStream/") + stream.name).c_str(),
         [=](benchmark::State& s) { BM_DecodeStream(s, stream.shape, stream.products); })
         ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto& [name, shape] :
+       {std::pair{"rows_of_2048", StreamShape::Rows2048}, std::pair{"rows_of_8192", StreamShape::Rows8192}}) {
+    const StreamShape stream_shape = shape;
+    benchmark::RegisterBenchmark(
+        (std::string("DecodeStreamPaired/") + name).c_str(),
+        [stream_shape](benchmark::State& s) { BM_DecodeStreamPaired(s, stream_shape); })
+        ->Arg(2)
+        ->Iterations(100)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
