@@ -327,8 +327,12 @@ void CpuBackend::run_rows(std::span<const int32_t> tokens, std::span<const Row> 
     matmul(lw.w1, xn.data(), m, gate.data());
     matmul(lw.w3, xn.data(), m, up.data());
     for (std::size_t i = 0; i < gate.size(); ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-    matmul(lw.w2, gate.data(), m, xn.data());
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
+    // x += w2 gate, one column block at a time (cpu_weights.h).
+    for (std::size_t b = 0; b < lw.w2.size(); ++b) {
+      const WeightMatrix& block = lw.w2[b];
+      matmul_.run(block, gate.data() + b * block.cols, m, ff, xn.data(), h);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] += xn[i];
+    }
   }
   for (const Row& row : rows) {
     if (row.cache != nullptr) {

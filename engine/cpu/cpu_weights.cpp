@@ -1,6 +1,7 @@
 #include "engine/cpu/cpu_weights.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "engine/dtype.h"
@@ -113,7 +114,7 @@ CpuWeights::CpuWeights(const Checkpoint& checkpoint, const CpuWeightOptions& opt
     out.wo = convert(checkpoint, layer.wo, layer.quantized.wo, linear_, method, pool);
     out.w1 = convert(checkpoint, layer.w1, layer.quantized.w1, linear_, method, pool);
     out.w3 = convert(checkpoint, layer.w3, layer.quantized.w3, linear_, method, pool);
-    out.w2 = convert(checkpoint, layer.w2, layer.quantized.w2, linear_, method, pool);
+    out.w2 = down_projection(checkpoint, layer.w2, layer.quantized.w2, method, pool);
     layers_.push_back(out);
   }
   output_ = convert(checkpoint, w.output, QuantizedLinear{}, head_, QuantMethod::None, pool);
@@ -194,10 +195,58 @@ WeightMatrix CpuWeights::resident(const Checkpoint& checkpoint, const TensorView
   return m;
 }
 
+std::vector<WeightMatrix> CpuWeights::down_projection(const Checkpoint& checkpoint, const TensorView& dense,
+                                                      const QuantizedLinear& q, QuantMethod method,
+                                                      ThreadPool& pool) {
+  const bool blocked = linear_ == WeightFormat::Dense && !map_weights_ && dense.shape.size() == 2 &&
+                       dense.shape[1] > kColumnBlockFrom && dense.shape[1] % kColumnBlock == 0;
+  if (!blocked) return {convert(checkpoint, dense, q, linear_, method, pool)};
+  const int rows = static_cast<int>(dense.shape[0]), cols = static_cast<int>(dense.shape[1]);
+  const int blocks = cols / kColumnBlock;
+  const std::size_t element = dtype_size(dense.dtype);
+  const std::size_t row_bytes = static_cast<std::size_t>(cols) * element;
+  const std::size_t piece_bytes = kColumnBlock * element;  // one row's share of a block
+  const std::size_t block_bytes = static_cast<std::size_t>(rows) * piece_bytes;
+  PageBuffer copy(dense.bytes);  // [blocks][rows, kColumnBlock]
+  // Whole rows read from the file a band at a time (as resident() reads, in large pieces), then dealt out
+  // to the blocks.
+  constexpr int kBand = 64;
+  const auto* from = static_cast<const unsigned char*>(dense.data);
+  pool.run((rows + kBand - 1) / kBand, [&](int band, int) {
+    const int first = band * kBand, last = std::min(rows, first + kBand);
+    std::vector<unsigned char> staged(static_cast<std::size_t>(last - first) * row_bytes);
+    checkpoint.copy_bytes(from + first * row_bytes, staged.size(), staged.data());
+    for (int r = first; r < last; ++r) {
+      for (int b = 0; b < blocks; ++b) {
+        std::memcpy(copy.data() + b * block_bytes + r * piece_bytes,
+                    staged.data() + (r - first) * row_bytes + b * piece_bytes, piece_bytes);
+      }
+    }
+    MappedFile::release(from + first * row_bytes, staged.size());
+  });
+  std::vector<WeightMatrix> out;
+  for (int b = 0; b < blocks; ++b) {
+    WeightMatrix m = dense_matrix(dense);
+    m.cols = kColumnBlock;
+    m.data = copy.data() + b * block_bytes;
+    out.push_back(m);
+  }
+  copies_.push_back(std::move(copy));
+  done_ += dense.bytes;
+  if (progress_) progress_(std::min(done_, total_), total_);
+  return out;
+}
+
+uint64_t CpuLayerWeights::w2_bytes() const {
+  uint64_t bytes = 0;
+  for (const WeightMatrix& block : w2) bytes += block.bytes();
+  return bytes;
+}
+
 uint64_t CpuWeights::decode_bytes_per_token() const {
   uint64_t bytes = 0;
   for (const auto& l : layers_)
-    bytes += l.wqkv.bytes() + l.wo.bytes() + l.w1.bytes() + l.w3.bytes() + l.w2.bytes();
+    bytes += l.wqkv.bytes() + l.wo.bytes() + l.w1.bytes() + l.w3.bytes() + l.w2_bytes();
   return bytes + output_.bytes() + embeddings_.bytes() / std::max(1, embeddings_.rows);
 }
 

@@ -17,8 +17,20 @@
 
 namespace agentrt::engine::cpu {
 
+// Dense matrices with rows longer than this are copied as column blocks of kColumnBlock inputs (see w2).
+inline constexpr int kColumnBlockFrom = 4096;
+inline constexpr int kColumnBlock = 2048;
+
 struct CpuLayerWeights {
-  WeightMatrix wqkv, wo, w1, w3, w2;
+  WeightMatrix wqkv, wo, w1, w3;
+  // The down projection [hidden, ff] as column blocks: block b is [hidden, cols] of inputs from
+  // b * w2.front().cols on, each contiguous, and y = sum over b of block b times its slice of x. One block
+  // (the matrix itself) unless dense rows longer than kColumnBlockFrom are copied: then blocks of
+  // kColumnBlock, so that decode streams each like a short-row matrix, its slice of x staying in L1 (rows of
+  // 8192 took 0.78-0.82 of the read rate when the host's memory was quiet, rows of 2048 0.99-1.02;
+  // engine_bench DecodeStreamPaired, docs/engine.md).
+  std::vector<WeightMatrix> w2;
+  uint64_t w2_bytes() const;
 };
 
 struct CpuWeightOptions {
@@ -59,6 +71,10 @@ class CpuWeights {
                        ThreadPool& pool);
   // The dense tensor [rows, cols] copied into a PageBuffer (or in place with map_weights).
   WeightMatrix resident(const Checkpoint& checkpoint, const TensorView& dense, ThreadPool& pool);
+  // The down projection: column blocks when it is copied dense with long rows, else one converted matrix.
+  std::vector<WeightMatrix> down_projection(const Checkpoint& checkpoint, const TensorView& dense,
+                                            const QuantizedLinear& quantized, QuantMethod method,
+                                            ThreadPool& pool);
 
   std::vector<CpuLayerWeights> layers_;
   WeightMatrix output_, embeddings_;

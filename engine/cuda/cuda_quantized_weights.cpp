@@ -175,7 +175,7 @@ DeviceWeights upload_quantized_weights(const Checkpoint& checkpoint, GpuWeights 
     repack(m.w1, w13, 0, pool);
     repack(m.w3, w13, c.intermediate_size, pool);
     layer.w13 = upload(w13, name + " w1 + w3");
-    layer.w2 = upload(m.w2, format, pool, name + " w2");
+    layer.w2 = upload(m.w2.front(), format, pool, name + " w2");  // quantized: one block, never column blocks
     out.layers.push_back(std::move(layer));
   }
   out.norm = upload_vector_f32(w.norm, stream);

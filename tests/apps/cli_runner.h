@@ -41,14 +41,23 @@ inline CliResult run_cli(const std::string& args, const std::string& stdin_file 
   return run_shell(cmd);
 }
 
-// A file in a fresh temporary folder holding `content`.
+// A file in a fresh temporary folder holding `content`. The folder is this process's: emptied first (a folder
+// of an earlier process with the same pid may be there) and removed at exit.
 inline std::string temp_file(const std::string& name, const std::string& content) {
-  static const auto dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("agentrt-cli-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  const auto path = dir / name;
+  struct Folder {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("agentrt-cli-" + std::to_string(::getpid()));
+    Folder() {
+      std::filesystem::remove_all(path);
+      std::filesystem::create_directories(path);
+    }
+    ~Folder() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Folder folder;
+  const auto path = folder.path / name;
   std::ofstream(path, std::ios::binary) << content;
   return path.string();
 }

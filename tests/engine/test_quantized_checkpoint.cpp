@@ -215,7 +215,7 @@ TEST(AwqCheckpoint, EveryUnpackedWeightIsThePublishedOne) {
   EXPECT_EQ(backend.weights().summary(), "int4 (group 128) layers, int8 head");
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     const auto& lw = backend.weights().layer(l);
-    const cpu::WeightMatrix* matrices[] = {&lw.wqkv, &lw.wo, &lw.w1, &lw.w3, &lw.w2};
+    const cpu::WeightMatrix* matrices[] = {&lw.wqkv, &lw.wo, &lw.w1, &lw.w3, &lw.w2.front()};
     for (int m = 0; m < 5; ++m) {
       const KnownInt4 known{l, m};
       ASSERT_EQ(matrices[m]->format, cpu::WeightFormat::Int4);
@@ -395,8 +395,9 @@ TEST(QuantizeCommand, WritesWhatQuantizingAtLoadGives) {
     for (int l = 0; l < written->config().num_hidden_layers; ++l) {
       const auto& a = loaded.weights().layer(l);
       const auto& b = at_load.weights().layer(l);
-      for (const auto& [x, y] : {std::pair{&a.wqkv, &b.wqkv}, std::pair{&a.wo, &b.wo},
-                                 std::pair{&a.w1, &b.w1}, std::pair{&a.w3, &b.w3}, std::pair{&a.w2, &b.w2}}) {
+      for (const auto& [x, y] :
+           {std::pair{&a.wqkv, &b.wqkv}, std::pair{&a.wo, &b.wo}, std::pair{&a.w1, &b.w1},
+            std::pair{&a.w3, &b.w3}, std::pair{&a.w2.front(), &b.w2.front()}}) {
         ASSERT_EQ(x->format, y->format);
         std::vector<float> rx(x->cols), ry(y->cols);
         for (int r = 0; r < x->rows; ++r) {
