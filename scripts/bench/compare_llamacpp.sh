@@ -11,7 +11,7 @@
 #      e.g. when the converter needs a shim; it is called as: $CONVERT SRC_DIR --outtype T --outfile F), and
 #      quantizes the F16 file with llama-quantize to Q8_0 and Q4_0;
 #   3. writes the int8 and int4 (AWQ layout) checkpoints with `agentrt quantize`;
-#   4. runs, round after round and alternating which engine goes first, `llama-bench -p P -n G -t T -r 1` on each
+#   4. runs, round after round and in a new random order each round, `llama-bench -p P -n G -t T -r 1` on each
 #      GGUF and `agentrt bench --prompt-len P --gen G --threads T --decode-context 1` on each checkpoint (decode
 #      from a one-token context, as llama-bench's tg test decodes from an empty one);
 #   5. prints medians with their spread, the ratios, decode as a fraction of the memory bound that agentrt bench
@@ -134,29 +134,37 @@ print(json.dumps({"round": int(rnd), "engine": "agentrt", "config": config, "wei
 PY
   rm -f "$out"
 }
+# Each run of a pair, as "engine|config|weights|flags".
+runs_of() {
+  case $1 in
+    bf16)
+      echo "agentrt|bf16|$model|"
+      echo "agentrt|bf16, fp32 prefill activations|$model|--prefill-activations fp32"
+      echo "agentrt|bf16, mapped weights|$model|--map-weights"
+      echo "llama|F16|$work/gguf/$name-f16.gguf|"
+      echo "llama|BF16|$work/gguf/$name-bf16.gguf|" ;;
+    int8)
+      echo "agentrt|int8|$work/$name-int8|"
+      echo "llama|Q8_0|$work/gguf/$name-q8_0.gguf|" ;;
+    int4)
+      echo "agentrt|int4|$work/$name-int4|"
+      echo "llama|Q4_0|$work/gguf/$name-q4_0.gguf|" ;;
+  esac
+}
+# Within a round the runs go in a new random order: in a fixed order each configuration kept its slot of a
+# round of fixed length, and this host's read rate, whose swings can be periodic, favoured some slots run after
+# run (docs/engine.md).
 for ((r = 1; r <= rounds; ++r)); do
-  for pair in ${only//,/ }; do
-    say "round $r/$rounds: $pair"
-    agentrt_side() {
-      case $pair in
-        bf16)
-          run_agentrt "$r" "bf16" "$model"
-          run_agentrt "$r" "bf16, fp32 prefill activations" "$model" --prefill-activations fp32
-          run_agentrt "$r" "bf16, mapped weights" "$model" --map-weights ;;
-        int8) run_agentrt "$r" "int8" "$work/$name-int8" ;;
-        int4) run_agentrt "$r" "int4" "$work/$name-int4" ;;
-      esac
-    }
-    llama_side() {
-      case $pair in
-        bf16)
-          run_llama "$r" "F16" "$work/gguf/$name-f16.gguf"
-          run_llama "$r" "BF16" "$work/gguf/$name-bf16.gguf" ;;
-        int8) run_llama "$r" "Q8_0" "$work/gguf/$name-q8_0.gguf" ;;
-        int4) run_llama "$r" "Q4_0" "$work/gguf/$name-q4_0.gguf" ;;
-      esac
-    }
-    if ((r % 2)); then agentrt_side; llama_side; else llama_side; agentrt_side; fi
+  say "round $r/$rounds: ${only//,/, }"
+  mapfile -t order < <(for pair in ${only//,/ }; do runs_of "$pair"; done | shuf)
+  for item in "${order[@]}"; do
+    IFS='|' read -r engine config weights flags <<<"$item"
+    if [[ $engine == agentrt ]]; then
+      # shellcheck disable=SC2086 # flags are words
+      run_agentrt "$r" "$config" "$weights" $flags
+    else
+      run_llama "$r" "$config" "$weights"
+    fi
   done
 done
 

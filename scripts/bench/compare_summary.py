@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises compare_llamacpp.sh's results.jsonl: per configuration the median tokens/s with the range over
 the rounds, agentrt over llama.cpp as ratios of medians (and the median and range of the per-round ratios, each
-round's two runs being next to each other in time), decode as a fraction of the read rate probed around each run,
+round's two runs being minutes apart at most), decode as a fraction of the read rate probed around each run,
 the spread of those probes, and peak RSS.
 
     python3 scripts/bench/compare_summary.py WORK/results.jsonl WORK/gguf MODEL_NAME"""
@@ -86,7 +86,7 @@ def main():
         print(f"\nRead-rate probes during the run ({len(probes)}, the best of 12 passes each): "
               f"{probes[0]:.1f} to {probes[-1]:.1f} GB/s, median {statistics.median(probes):.1f}")
     print("\nRatios of the medians; in brackets the median and range of the per-round ratios (each round's two "
-          "runs next to each other in time)\n")
+          "runs minutes apart at most)\n")
     print("| agentrt | llama.cpp | prefill ratio | decode ratio |")
     print("|---|---|---|---|")
     for mine, theirs in PAIRS:
