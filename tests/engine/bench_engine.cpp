@@ -108,41 +108,72 @@ void BM_Matmul(benchmark::State& state, const std::string& variant, WeightFormat
 // (cpu_weights.h).
 enum class StreamShape { Rows2048, Rows8192, Rows8192InBlocks };
 
-void BM_DecodeStream(benchmark::State& state, StreamShape shape, bool products) {
-  constexpr std::size_t kBytes = 512u << 20;
-  const int threads = static_cast<int>(state.range(0));
-  const int cols = shape == StreamShape::Rows8192 ? 8192 : 2048;
-  const int rows = shape == StreamShape::Rows8192 ? 2048 : 8192;  // [rows, cols] bf16: 32 MiB a matrix
-  const std::size_t matrix_bytes = static_cast<std::size_t>(rows) * cols * 2;
-  const int matrices = static_cast<int>(kBytes / matrix_bytes);
-  PageBuffer weights(kBytes);
-  auto* w = reinterpret_cast<uint16_t*>(weights.data());
-  for (std::size_t i = 0; i < kBytes / 2; ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
-  ThreadPool pool(threads);
-  const Kernels& kernels = best_kernels();
-  MatmulRunner runner(kernels, pool);
-  std::vector<float> x(cols), y(rows);
-  for (int k = 0; k < cols; ++k) x[k] = static_cast<float>(k % 13) / 13.0f - 0.5f;
-  std::atomic<uint64_t> sink{0};
-  for (auto _ : state) {
-    if (products) {
-      for (int i = 0; i < matrices; ++i) {
-        const WeightMatrix m{weights.data() + i * matrix_bytes, DType::BF16, rows, cols};
-        runner.run(m, x.data(), 1, cols, y.data(), rows);
-      }
-      benchmark::DoNotOptimize(y.data());
-    } else {
-      // Each thread one contiguous half, as the product's row chunks roughly are.
-      pool.run(threads, [&](int t, int) {
-        const std::size_t part = kBytes / threads;
-        sink += kernels.read_bytes(weights.data() + t * part, part);
-      });
-    }
+// 512 MiB of bf16 matrices of one shape on huge pages, far past the last-level cache, with the pass over them
+// that reads them plainly and the one that multiplies by them (decode, one token).
+class DecodeStream {
+ public:
+  static constexpr std::size_t kBytes = 512u << 20;
+
+  DecodeStream(StreamShape shape, int threads)
+      : threads_(threads),
+        cols_(shape == StreamShape::Rows2048 ? 2048 : 8192),
+        rows_(shape == StreamShape::Rows2048 ? 8192 : 2048),  // [rows, cols] bf16: 32 MiB a matrix
+        blocks_(shape == StreamShape::Rows8192InBlocks ? 4 : 1),
+        weights_(kBytes),
+        pool_(threads),
+        kernels_(best_kernels()),
+        runner_(kernels_, pool_),
+        x_(cols_),
+        y_(rows_),
+        partial_(rows_) {
+    auto* w = reinterpret_cast<uint16_t*>(weights_.data());
+    for (std::size_t i = 0; i < kBytes / 2; ++i)
+      w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
+    for (int k = 0; k < cols_; ++k) x_[k] = static_cast<float>(k % 13) / 13.0f - 0.5f;
   }
-  benchmark::DoNotOptimize(sink.load());
-  state.counters["GB/s"] =
-      benchmark::Counter(static_cast<double>(kBytes) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::string(kernels.name));
+
+  // Each thread one contiguous part, as the product's row chunks roughly are.
+  void read() {
+    pool_.run(threads_, [&](int t, int) {
+      const std::size_t part = kBytes / threads_;
+      sink_ += kernels_.read_bytes(weights_.data() + t * part, part);
+    });
+    benchmark::DoNotOptimize(sink_.load());
+  }
+
+  void multiply() {
+    const std::size_t matrix_bytes = static_cast<std::size_t>(rows_) * cols_ * 2;
+    const int block_cols = cols_ / blocks_;
+    for (std::size_t at = 0; at + matrix_bytes <= kBytes; at += matrix_bytes) {
+      for (int b = 0; b < blocks_; ++b) {
+        const WeightMatrix m{weights_.data() + at + b * (matrix_bytes / blocks_), DType::BF16, rows_,
+                             block_cols};
+        runner_.run(m, x_.data() + b * block_cols, 1, cols_, b == 0 ? y_.data() : partial_.data(), rows_);
+        if (b > 0)
+          for (int r = 0; r < rows_; ++r) y_[r] += partial_[r];
+      }
+    }
+    benchmark::DoNotOptimize(y_.data());
+  }
+
+  const char* kernels_name() const { return kernels_.name; }
+
+ private:
+  int threads_, cols_, rows_, blocks_;
+  PageBuffer weights_;
+  ThreadPool pool_;
+  const Kernels& kernels_;
+  MatmulRunner runner_;
+  std::vector<float> x_, y_, partial_;  // x [cols], y and partial [rows]
+  std::atomic<uint64_t> sink_{0};
+};
+
+void BM_DecodeStream(benchmark::State& state, StreamShape shape, bool products) {
+  DecodeStream stream(shape, static_cast<int>(state.range(0)));
+  for (auto _ : state) products ? stream.multiply() : stream.read();
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(DecodeStream::kBytes) / 1e9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(stream.kernels_name());
 }
 
 // A plain read of the 512 MiB and then the products over the same bytes, pair after pair: the host's read
@@ -150,51 +181,21 @@ void BM_DecodeStream(benchmark::State& state, StreamShape shape, bool products) 
 // Counter of_read: the median over pairs of read time / product time, the product's share of what plain loads
 // get at that moment.
 void BM_DecodeStreamPaired(benchmark::State& state, StreamShape shape) {
-  constexpr std::size_t kBytes = 512u << 20;
-  const int threads = static_cast<int>(state.range(0));
-  const bool long_rows = shape != StreamShape::Rows2048;
-  const int cols = long_rows ? 8192 : 2048;
-  const int rows = long_rows ? 2048 : 8192;  // [rows, cols] bf16: 32 MiB a matrix
-  const int blocks = shape == StreamShape::Rows8192InBlocks ? 4 : 1;
-  std::vector<float> partial(rows);
-  const std::size_t matrix_bytes = static_cast<std::size_t>(rows) * cols * 2;
-  const int matrices = static_cast<int>(kBytes / matrix_bytes);
-  PageBuffer weights(kBytes);
-  auto* w = reinterpret_cast<uint16_t*>(weights.data());
-  for (std::size_t i = 0; i < kBytes / 2; ++i) w[i] = f32_to_bf16(static_cast<float>(i % 97) / 97.0f - 0.5f);
-  ThreadPool pool(threads);
-  const Kernels& kernels = best_kernels();
-  MatmulRunner runner(kernels, pool);
-  std::vector<float> x(cols), y(rows);
-  for (int k = 0; k < cols; ++k) x[k] = static_cast<float>(k % 13) / 13.0f - 0.5f;
-  std::atomic<uint64_t> sink{0};
+  DecodeStream stream(shape, static_cast<int>(state.range(0)));
   std::vector<double> shares, read_rates, product_rates;
   using Clock = std::chrono::steady_clock;
+  const double gb = static_cast<double>(DecodeStream::kBytes) / 1e9;
   for (auto _ : state) {
     const auto start = Clock::now();
-    pool.run(threads, [&](int t, int) {
-      const std::size_t part = kBytes / threads;
-      sink += kernels.read_bytes(weights.data() + t * part, part);
-    });
+    stream.read();
     const auto read_done = Clock::now();
-    for (int i = 0; i < matrices; ++i) {
-      const int block_cols = cols / blocks;
-      for (int b = 0; b < blocks; ++b) {
-        const WeightMatrix m{weights.data() + i * matrix_bytes + b * (matrix_bytes / blocks), DType::BF16,
-                             rows, block_cols};
-        runner.run(m, x.data() + b * block_cols, 1, cols, b == 0 ? y.data() : partial.data(), rows);
-        if (b > 0)
-          for (int r = 0; r < rows; ++r) y[r] += partial[r];
-      }
-    }
-    benchmark::DoNotOptimize(y.data());
+    stream.multiply();
     const double read_s = std::chrono::duration<double>(read_done - start).count();
     const double product_s = std::chrono::duration<double>(Clock::now() - read_done).count();
     shares.push_back(read_s / product_s);
-    read_rates.push_back(static_cast<double>(kBytes) / read_s / 1e9);
-    product_rates.push_back(static_cast<double>(kBytes) / product_s / 1e9);
+    read_rates.push_back(gb / read_s);
+    product_rates.push_back(gb / product_s);
   }
-  benchmark::DoNotOptimize(sink.load());
   const auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
@@ -202,7 +203,7 @@ void BM_DecodeStreamPaired(benchmark::State& state, StreamShape shape) {
   state.counters["of_read"] = median(shares);
   state.counters["read_GB/s"] = median(read_rates);
   state.counters["product_GB/s"] = median(product_rates);
-  state.SetLabel(std::string(kernels.name));
+  state.SetLabel(stream.kernels_name());
 }
 
 enum class AttentionPath { PerPosition, Batched };
