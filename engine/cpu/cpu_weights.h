@@ -17,7 +17,9 @@
 
 namespace agentrt::engine::cpu {
 
-// Dense matrices with rows longer than this are copied as column blocks of kColumnBlock inputs (see w2).
+// A copied dense down projection with rows longer than this is kept as column blocks of kColumnBlock
+// inputs (CpuLayerWeights::w2). The other matrices are not: their rows are the hidden size, at most 4096 but
+// for 20B.
 inline constexpr int kColumnBlockFrom = 4096;
 inline constexpr int kColumnBlock = 2048;
 
@@ -27,7 +29,7 @@ struct CpuLayerWeights {
   // b * w2.front().cols on, each contiguous, and y = sum over b of block b times its slice of x. One block
   // (the matrix itself) unless dense rows longer than kColumnBlockFrom are copied: then blocks of
   // kColumnBlock, so that decode streams each like a short-row matrix, its slice of x staying in L1 (rows of
-  // 8192 took 0.78-0.82 of the read rate when the host's memory was quiet, rows of 2048 0.99-1.02;
+  // 8192 took 0.78-0.85 of the read rate when the host's memory was quiet, rows of 2048 0.99-1.02;
   // engine_bench DecodeStreamPaired, docs/engine.md).
   std::vector<WeightMatrix> w2;
   uint64_t w2_bytes() const;
