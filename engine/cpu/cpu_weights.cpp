@@ -167,8 +167,7 @@ WeightMatrix CpuWeights::convert(const Checkpoint& checkpoint, const TensorView&
     });
     MappedFile::release(dense.data, dense.bytes);
   }
-  done_ += q.present() ? q.qweight.bytes + q.qzeros.bytes + q.scales.bytes : dense.bytes;
-  if (progress_) progress_(std::min(done_, total_), total_);
+  converted(q.present() ? q.qweight.bytes + q.qzeros.bytes + q.scales.bytes : dense.bytes);
   owned_.push_back(std::move(matrix));
   return owned_.back()->view();
 }
@@ -190,8 +189,7 @@ WeightMatrix CpuWeights::resident(const Checkpoint& checkpoint, const TensorView
   });
   m.data = copy.data();
   copies_.push_back(std::move(copy));
-  done_ += dense.bytes;
-  if (progress_) progress_(std::min(done_, total_), total_);
+  converted(dense.bytes);
   return m;
 }
 
@@ -232,9 +230,13 @@ std::vector<WeightMatrix> CpuWeights::down_projection(const Checkpoint& checkpoi
     out.push_back(m);
   }
   copies_.push_back(std::move(copy));
-  done_ += dense.bytes;
-  if (progress_) progress_(std::min(done_, total_), total_);
+  converted(dense.bytes);
   return out;
+}
+
+void CpuWeights::converted(uint64_t bytes) {
+  done_ += bytes;
+  if (progress_) progress_(std::min(done_, total_), total_);
 }
 
 uint64_t CpuLayerWeights::w2_bytes() const {

@@ -74,6 +74,8 @@ class CpuWeights {
   // The dense tensor [rows, cols] copied into a PageBuffer (or in place with map_weights).
   WeightMatrix resident(const Checkpoint& checkpoint, const TensorView& dense, ThreadPool& pool);
   // The down projection: column blocks when it is copied dense with long rows, else one converted matrix.
+  // Counts `bytes` of the checkpoint as converted and reports progress.
+  void converted(uint64_t bytes);
   std::vector<WeightMatrix> down_projection(const Checkpoint& checkpoint, const TensorView& dense,
                                             const QuantizedLinear& quantized, QuantMethod method,
                                             ThreadPool& pool);

@@ -14,11 +14,10 @@
 #   4. runs, round after round and in a new random order each round, `llama-bench -p P -n G -t T -r 1` on each
 #      GGUF and `agentrt bench --prompt-len P --gen G --threads T --decode-context 1` on each checkpoint (decode
 #      from a one-token context, as llama-bench's tg test decodes from an empty one);
-#   5. prints medians with their spread, the ratios, decode as a fraction of the memory bound that agentrt bench
-#      measured in the same round, and peak RSS (agentrt's own report; llama-bench's from /usr/bin/time).
-#      Each llama-bench run is bracketed by `agentrt bench --bandwidth-only` probes (agentrt's own runs probe
-#      before loading and after decoding), so that each engine's decode is set against the read rate around it
-#      and the summary shows how much that rate moved during the run (a shared host's moves a lot).
+#   5. prints medians with their spread, the ratios, decode as a fraction of the read rate probed around each
+#      run, and peak RSS (agentrt's own report; llama-bench's from /usr/bin/time). Each llama-bench run is
+#      bracketed by `agentrt bench --bandwidth-only` probes (agentrt's own runs probe before loading and after
+#      decoding), and the summary shows how much that rate moved during the run (a shared host's moves a lot).
 # --only keeps some of the three pairs (bf16: agentrt bf16 three ways against F16 and BF16; int8: against Q8_0;
 # int4: against Q4_0), so that a decode comparison on a noisy machine can afford many rounds.
 # Everything lands in WORK (default /tmp/agentrt-vs-llamacpp): the models, results.jsonl and summary.md.

@@ -126,7 +126,7 @@ TEST(DemoModel, DefaultBackendIsTheDemoModel) {
 
 TEST(DemoModel, ClearErrorForABadTrainedToolList) {
   const auto dir = std::filesystem::path(temp_file("unused", "")).parent_path() / "bad-tools-model";
-  // A folder left by an earlier process that had this pid would make the links below fail.
+  // temp_file's folder starts empty in each process; this is for a rerun inside one (--gtest_repeat).
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   for (const char* file : {"config.json", "model.safetensors", "tokenizer.model", "tokenizer_config.json"}) {
